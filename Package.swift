@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+// tipskiosk: a tip kiosk (terminal prompt) and an edge gateway (SQLite outbox -> MQTT).
+//
+// The folder tree is the architecture:
+//   ReportModel   the report of CONTRACT §4/§6: validation, cleaning, wire JSON. Pure, no I/O.
+//   KioskConfig   the TOML configuration of CONTRACT §2, with `file:line: key: problem` errors.
+//   Outbox        the durable SQLite outbox (system libsqlite3 through CSQLite).
+//   MQTTClient    a small Swift client over libmosquitto (through CMosquitto).
+//   Gateway       the daemon: outbox -> MQTT, status, systemd notify.
+//   Prompt        the visitor's terminal prompt.
+//   tipskiosk     the command line (prompt, gateway, submit, status, check-config, demo).
+import PackageDescription
+
+let package = Package(
+    name: "tipskiosk",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tipskiosk", targets: ["tipskiosk"]),
+    ],
+    dependencies: [
+        // Subcommands, validation and help text for the command line.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // PBKDF2 for the staff PIN hash (the prompt); the well-kept crypto library of the Swift project.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .target(name: "ReportModel"),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
+                       providers: [.apt(["libmosquitto-dev"])]),
+        .target(name: "KioskConfig"),
+        .target(name: "KioskLog"),
+        .target(name: "Outbox", dependencies: ["ReportModel", "CSQLite"]),
+        .target(name: "MQTTClient", dependencies: ["CMosquitto"]),
+        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "MQTTClient", "KioskConfig", "KioskLog"]),
+        .target(name: "Prompt", dependencies: [
+            "ReportModel", "Outbox", "KioskConfig",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], resources: [.copy("Languages")]),
+        .executableTarget(name: "tipskiosk", dependencies: [
+            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Gateway", "Prompt",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["Outbox", "KioskConfig"], path: "Tests/TestSupport"),
+        .testTarget(name: "ReportModelTests", dependencies: ["ReportModel"]),
+        .testTarget(name: "KioskConfigTests", dependencies: ["KioskConfig", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "ReportModel", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Outbox", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "PromptTests", dependencies: ["Prompt", "Outbox", "TestSupport", "tipskiosk"]),
+    ]
+)

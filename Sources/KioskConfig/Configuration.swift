@@ -1,0 +1,301 @@
+import Foundation
+
+/// The configuration file of CONTRACT §2, checked. Build one with `Configuration.load(path:)`.
+public struct Configuration: Sendable, Equatable {
+    public struct Kiosk: Sendable, Equatable {
+        public var id: String
+        public var site: String
+        /// The default event label; staff can set another one, which the outbox keeps.
+        public var event: String?
+        public var languages: [String]
+        public var idleTimeoutSeconds: Int
+        public var places: [String]
+    }
+    public struct Storage: Sendable, Equatable {
+        /// Absolute; a relative path in the file is taken relative to the file's folder.
+        public var path: String
+        public var maxPending: Int
+    }
+    public struct MQTT: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var topicPrefix: String
+        public var qos: Int
+        public var keepaliveSeconds: Int
+        public var username: String?
+        public var passwordFile: String?
+        public var caFile: String?
+        public var certFile: String?
+        public var keyFile: String?
+        public var tls: Bool
+        /// Reports in flight at once (further bounded by the broker's Receive Maximum).
+        public var window: Int
+        /// MQTT protocol to try first: 5, falling back to 3.1.1 when the broker refuses 5.
+        public var protocolVersion: Int
+    }
+    public struct PromptOptions: Sendable, Equatable {
+        public var staffPINHash: String?
+        public var languageDirectory: String?
+    }
+
+    public var kiosk: Kiosk
+    public var storage: Storage
+    public var mqtt: MQTT
+    public var prompt: PromptOptions
+    /// The file this came from.
+    public var sourcePath: String
+    /// Problems that did not stop the file from loading (unknown keys): `check-config` prints them.
+    public var warnings: [ConfigError] = []
+
+    public func reportsTopic() -> String { "\(mqtt.topicPrefix)/reports/\(kiosk.id)" }
+    public func statusTopic() -> String { "\(mqtt.topicPrefix)/status/\(kiosk.id)" }
+
+    /// The path used when neither `--config` nor `$TIPSKIOSK_CONFIG` is given.
+    public static let defaultPath = "/etc/tipskiosk/tipskiosk.toml"
+
+    /// `--config`, else `$TIPSKIOSK_CONFIG`, else `/etc/tipskiosk/tipskiosk.toml` (CONTRACT §1).
+    public static func resolvePath(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let option, !option.isEmpty { return option }
+        if let env = environment["TIPSKIOSK_CONFIG"], !env.isEmpty { return env }
+        return defaultPath
+    }
+
+    /// Reads and checks the file. Throws `ConfigErrors` with every problem found, each `file:line: key: what`.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            checkFiles: Bool = true) throws(ConfigErrors) -> Configuration {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let s = String(data: data, encoding: .utf8) else {
+                throw ConfigErrors([ConfigError(file: path, line: 0, key: nil, message: "is not UTF-8 text")])
+            }
+            text = s
+        } catch let e as ConfigErrors {
+            throw e
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (check its permissions)" : "does not exist"
+            throw ConfigErrors([ConfigError(file: path, line: 0, key: nil, message: "the configuration file \(reason)")])
+        }
+        return try parse(text: text, path: path, environment: environment, checkFiles: checkFiles)
+    }
+
+    public static func parse(text: String, path: String, environment: [String: String] = [:],
+                             checkFiles: Bool = true) throws(ConfigErrors) -> Configuration {
+        let doc: TOMLDocument
+        do {
+            doc = try TOMLParser.parse(text)
+        } catch {
+            throw ConfigErrors([ConfigError(file: path, line: error.line, key: error.key, message: error.message)])
+        }
+        var r = Reader(doc: doc, file: path, environment: environment, checkFiles: checkFiles)
+        let baseDir = (path as NSString).deletingLastPathComponent
+
+        let kiosk = Kiosk(
+            id: r.string("kiosk", "id", required: true, check: { id in
+                id.count <= 64 && !id.isEmpty && id.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }
+                    ? nil : "must be 1 to 64 of a-z, 0-9 and - (it is also the MQTT client id and a topic level)"
+            }) ?? "",
+            site: r.string("kiosk", "site", required: true, check: { $0.isEmpty ? "must not be empty" : nil }) ?? "",
+            event: r.string("kiosk", "event", check: { $0.count > 200 ? "is longer than 200 characters" : nil }).flatMap { $0.isEmpty ? nil : $0 },
+            languages: r.stringArray("kiosk", "languages", check: { langs in
+                if langs.isEmpty { return "must name at least one language, the first is the default" }
+                if let bad = langs.first(where: { !isLanguageTag($0) }) { return "\"\(bad)\" is not a language tag such as \"sv\" or \"en\"" }
+                return nil
+            }) ?? ["sv", "en"],
+            idleTimeoutSeconds: r.int("kiosk", "idle_timeout_s", range: 10...3600) ?? 90,
+            places: r.stringArray("kiosk", "places", check: { places in
+                if places.count > 9 { return "at most 9 quick picks (keys 1–9); free text is always allowed" }
+                if let bad = places.first(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.count > 200 }) {
+                    return "\"\(bad)\" must be 1 to 200 characters"
+                }
+                return nil
+            }) ?? []
+        )
+        let storagePath = r.path("storage", "path", baseDir: baseDir) ?? "/var/lib/tipskiosk/outbox.sqlite"
+        let storage = Storage(path: storagePath, maxPending: r.int("storage", "max_pending", range: 1...10_000_000) ?? 100_000)
+
+        var mqtt = MQTT(
+            host: r.string("mqtt", "host", check: { $0.isEmpty || $0.contains(" ") ? "must be a host name or address" : nil }) ?? "localhost",
+            port: r.int("mqtt", "port", range: 1...65535) ?? 1883,
+            topicPrefix: r.string("mqtt", "topic_prefix", check: { p in
+                if p.isEmpty { return "must not be empty" }
+                if p.contains("+") || p.contains("#") { return "must not contain the MQTT wildcards + or #" }
+                if p.hasPrefix("/") || p.hasSuffix("/") || p.contains("//") { return "must not begin or end with / nor have an empty level" }
+                return nil
+            }) ?? "lagesbild/v1",
+            qos: r.int("mqtt", "qos", range: 1...2, hint: "QoS 0 has no acknowledgement, so delivery could not be confirmed") ?? 1,
+            keepaliveSeconds: r.int("mqtt", "keepalive_s", range: 5...3600) ?? 30,
+            username: r.string("mqtt", "username").flatMap { $0.isEmpty ? nil : $0 },
+            passwordFile: r.path("mqtt", "password_file", baseDir: baseDir, mustExist: true),
+            caFile: r.path("mqtt", "ca_file", baseDir: baseDir, mustExist: true),
+            certFile: r.path("mqtt", "cert_file", baseDir: baseDir, mustExist: true),
+            keyFile: r.path("mqtt", "key_file", baseDir: baseDir, mustExist: true),
+            tls: r.bool("mqtt", "tls") ?? false,
+            window: r.int("mqtt", "window", range: 1...65535) ?? 100,
+            protocolVersion: r.int("mqtt", "protocol", range: 4...5, hint: "5 for MQTT 5 (falls back to 3.1.1), 4 for MQTT 3.1.1 only") ?? 5
+        )
+        if mqtt.caFile != nil { mqtt.tls = true }
+        if (mqtt.certFile == nil) != (mqtt.keyFile == nil) {
+            let key = mqtt.certFile == nil ? "key_file" : "cert_file"
+            r.fail("mqtt", key, "cert_file and key_file go together (a client certificate needs its key)")
+        }
+        let prompt = PromptOptions(
+            staffPINHash: r.string("prompt", "staff_pin_hash", check: { h in
+                h.isEmpty || h.hasPrefix("pbkdf2-sha256$") ? nil : "must be made by `tipskiosk hash-pin` (pbkdf2-sha256$…)"
+            }).flatMap { $0.isEmpty ? nil : $0 },
+            languageDirectory: r.path("prompt", "language_dir", baseDir: baseDir, mustExist: true)
+        )
+        r.warnUnknown(known: [
+            "kiosk": ["id", "site", "event", "languages", "idle_timeout_s", "places"],
+            "storage": ["path", "max_pending"],
+            "mqtt": ["host", "port", "topic_prefix", "qos", "keepalive_s", "username", "password_file", "ca_file",
+                     "cert_file", "key_file", "tls", "window", "protocol"],
+            "prompt": ["staff_pin_hash", "language_dir"],
+        ])
+        if !r.errors.isEmpty { throw ConfigErrors(r.errors, warnings: r.warnings) }
+        return Configuration(kiosk: kiosk, storage: storage, mqtt: mqtt, prompt: prompt, sourcePath: path, warnings: r.warnings)
+    }
+
+    static func isLanguageTag(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, (2...8).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLetter }) else { return false }
+        return parts.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+    }
+}
+
+/// One problem in the file, printed as `file:line: key: what is wrong`.
+public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var key: String?
+    public var message: String
+    public var description: String {
+        "\(file):\(line): " + (key.map { "\($0): " } ?? "") + message
+    }
+}
+
+/// Every problem found in one file (a person fixes them all in one go), plus warnings that do not stop it.
+public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [ConfigError]
+    public var warnings: [ConfigError]
+    public init(_ errors: [ConfigError], warnings: [ConfigError] = []) {
+        self.errors = errors.sorted { $0.line < $1.line }
+        self.warnings = warnings.sorted { $0.line < $1.line }
+    }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// Reads typed values from the document, recording problems instead of stopping at the first.
+struct Reader {
+    let doc: TOMLDocument
+    let file: String
+    let environment: [String: String]
+    let checkFiles: Bool
+    var errors: [ConfigError] = []
+    var warnings: [ConfigError] = []
+
+    mutating func fail(_ table: String, _ key: String, _ message: String) {
+        let line = doc.tables[table]?.entries[key]?.line ?? doc.tables[table]?.line ?? 0
+        errors.append(ConfigError(file: file, line: line, key: "\(table).\(key)", message: message))
+    }
+
+    mutating func entry(_ table: String, _ key: String, required: Bool) -> TOMLEntry? {
+        if let e = doc.tables[table]?.entries[key] { return e }
+        if required {
+            if doc.tables[table] == nil {
+                errors.append(ConfigError(file: file, line: 0, key: "\(table).\(key)", message: "is missing (add a [\(table)] section with \(key) = …)"))
+            } else {
+                fail(table, key, "is missing")
+            }
+        }
+        return nil
+    }
+
+    mutating func string(_ table: String, _ key: String, required: Bool = false, check: (String) -> String? = { _ in nil }) -> String? {
+        guard let e = entry(table, key, required: required) else { return nil }
+        guard case .string(let s) = e.value else { fail(table, key, "must be a string in quotes, not \(e.value.typeName)"); return nil }
+        if let problem = check(s) { fail(table, key, problem); return nil }
+        return s
+    }
+
+    mutating func stringArray(_ table: String, _ key: String, check: ([String]) -> String?) -> [String]? {
+        guard let e = entry(table, key, required: false) else { return nil }
+        guard case .array(let items) = e.value else { fail(table, key, "must be an array of strings, e.g. [\"a\", \"b\"]"); return nil }
+        var out: [String] = []
+        for item in items {
+            guard case .string(let s) = item else { fail(table, key, "must hold only strings in quotes"); return nil }
+            out.append(s)
+        }
+        if let problem = check(out) { fail(table, key, problem); return nil }
+        return out
+    }
+
+    mutating func int(_ table: String, _ key: String, range: ClosedRange<Int>, hint: String? = nil) -> Int? {
+        guard let e = entry(table, key, required: false) else { return nil }
+        guard case .integer(let v) = e.value else { fail(table, key, "must be a whole number, not \(e.value.typeName)"); return nil }
+        guard let i = Int(exactly: v), range.contains(i) else {
+            fail(table, key, "must be between \(range.lowerBound) and \(range.upperBound), not \(v)" + (hint.map { " (\($0))" } ?? ""))
+            return nil
+        }
+        return i
+    }
+
+    mutating func bool(_ table: String, _ key: String) -> Bool? {
+        guard let e = entry(table, key, required: false) else { return nil }
+        guard case .boolean(let b) = e.value else { fail(table, key, "must be true or false"); return nil }
+        return b
+    }
+
+    /// A file path: `$VAR` and `${VAR}` are expanded (e.g. `$CREDENTIALS_DIRECTORY`), relative paths are taken
+    /// from the configuration file's folder, and an empty string means "not set".
+    mutating func path(_ table: String, _ key: String, baseDir: String, mustExist: Bool = false) -> String? {
+        guard let raw = string(table, key), !raw.isEmpty else { return nil }
+        var expanded = ""
+        var missing: [String] = []
+        var i = raw.startIndex
+        while i < raw.endIndex {
+            if raw[i] == "$" {
+                var j = raw.index(after: i)
+                let braced = j < raw.endIndex && raw[j] == "{"
+                if braced { j = raw.index(after: j) }
+                var name = ""
+                while j < raw.endIndex, raw[j].isLetter || raw[j].isNumber || raw[j] == "_" { name.append(raw[j]); j = raw.index(after: j) }
+                if braced { if j < raw.endIndex && raw[j] == "}" { j = raw.index(after: j) } else { name = "" } }
+                if !name.isEmpty {
+                    if let v = environment[name], !v.isEmpty { expanded += v } else { missing.append(name) }
+                    i = j
+                    continue
+                }
+            }
+            expanded.append(raw[i])
+            i = raw.index(after: i)
+        }
+        if !missing.isEmpty {
+            fail(table, key, "uses $\(missing[0]), which is not set in the environment")
+            return nil
+        }
+        let full = expanded.hasPrefix("/") ? expanded : (baseDir.isEmpty ? expanded : baseDir + "/" + expanded)
+        if mustExist && checkFiles && !FileManager.default.isReadableFile(atPath: full) {
+            fail(table, key, FileManager.default.fileExists(atPath: full) ? "\(full) cannot be read" : "\(full) does not exist")
+            return nil
+        }
+        return full
+    }
+
+    mutating func warnUnknown(known: [String: Set<String>]) {
+        for table in doc.tableOrder {
+            guard let keys = known[table] else {
+                warnings.append(ConfigError(file: file, line: doc.tables[table]!.line, key: table, message: "unknown section (ignored)"))
+                continue
+            }
+            for key in doc.tables[table]!.order where !keys.contains(key) {
+                warnings.append(ConfigError(file: file, line: doc.tables[table]!.entries[key]!.line, key: "\(table).\(key)",
+                                            message: "unknown key (ignored); check the spelling"))
+            }
+        }
+        for key in doc.tables[""]!.order {
+            warnings.append(ConfigError(file: file, line: doc.tables[""]!.entries[key]!.line, key: key,
+                                        message: "stands before any [section] (ignored)"))
+        }
+    }
+}

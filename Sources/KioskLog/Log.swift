@@ -1,0 +1,37 @@
+import Glibc
+
+/// Log lines for people and for journald. Never give it the text of a tip, a contact detail or a secret:
+/// log ids, seqs, counts and reasons only.
+///
+/// Under systemd (`$JOURNAL_STREAM` set) each line starts with the syslog priority (`<3>`…`<7>`), which
+/// journald reads as the level; on a terminal the level is written as a word.
+public enum Log {
+    public enum Level: Int32, Sendable {
+        case error = 3, warning = 4, notice = 5, info = 6, debug = 7
+        var word: String {
+            switch self {
+            case .error: "error"
+            case .warning: "warning"
+            case .notice: "notice"
+            case .info: "info"
+            case .debug: "debug"
+            }
+        }
+    }
+
+    nonisolated(unsafe) private static var journal: Bool = getenv("JOURNAL_STREAM") != nil  // set once, read-only after
+    nonisolated(unsafe) private static var debugEnabled: Bool = getenv("TIPSKIOSK_DEBUG") != nil
+
+    public static func error(_ message: String) { write(.error, message) }
+    public static func warning(_ message: String) { write(.warning, message) }
+    public static func notice(_ message: String) { write(.notice, message) }
+    public static func info(_ message: String) { write(.info, message) }
+    public static func debug(_ message: @autoclosure () -> String) {
+        if debugEnabled { write(.debug, message()) }
+    }
+
+    public static func write(_ level: Level, _ message: String) {
+        let line = journal ? "<\(level.rawValue)>\(message)\n" : "tipskiosk: \(level.word): \(message)\n"
+        line.withCString { p in _ = Glibc.write(2, p, strlen(p)) }
+    }
+}

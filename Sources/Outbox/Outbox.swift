@@ -1,0 +1,320 @@
+import CSQLite
+import Glibc
+import ReportModel
+
+/// The durable outbox: every report a visitor was thanked for, until the broker has acknowledged it.
+///
+/// One SQLite file in WAL mode, shared by processes: the prompt and `submit` store, the gateway reads and
+/// deletes. Writes take the lock up front (`BEGIN IMMEDIATE`) and wait up to `busyTimeout` for it, so a
+/// visitor never sees "database is locked". A store commits with `synchronous=FULL` (fsync of the WAL) before
+/// it returns: that commit is the moment a report may be thanked for.
+///
+/// `seq` is allocated in the same transaction as the row from `meta.next_seq` and is never reused: not after
+/// every row is deleted, not after a restart, and not after a damaged file is moved aside (a small sidecar file,
+/// `<path>.seq`, keeps a high-water mark ahead of the last seq; a fresh outbox starts above it).
+///
+/// Not `Sendable`: open one `Outbox` per thread.
+public final class Outbox {
+    public struct Identity: Sendable, Equatable {
+        public var kiosk: String
+        public var site: String
+        /// The label from the configuration file; a label set by staff (stored in the outbox) wins.
+        public var defaultEvent: String?
+        public init(kiosk: String, site: String, defaultEvent: String?) {
+            self.kiosk = kiosk
+            self.site = site
+            self.defaultEvent = defaultEvent
+        }
+    }
+
+    /// How this process uses the file; the gateway's own commits need no fsync (a lost delete only resends).
+    public enum Role: Sendable { case store, gateway, reader }
+
+    public struct Receipt: Sendable, Equatable {
+        public var id: String
+        public var seq: Int64
+    }
+
+    public let path: String
+    public let identity: Identity
+    public let maxPending: Int
+    public let clock: WallClock
+    /// Set when opening found a damaged file and moved it aside: where it went.
+    public private(set) var recoveredFrom: String?
+
+    let db: SQLiteConnection
+    private let seqMark: SeqMark
+    private var rng = SystemRandomNumberGenerator()
+    private lazy var insertStmt = try? db.prepare(
+        "INSERT INTO reports (seq, id, stored_at, payload) VALUES (?, ?, ?, ?)")
+
+    /// Opens (creating, migrating, or recovering) the outbox at `path`.
+    ///
+    /// A file that is not a database, or fails SQLite's `quick_check` (truncated, damaged), is moved aside to
+    /// `<path>.corrupt-<time>` together with its `-wal` and `-shm`, `log` is told, and a fresh outbox is opened.
+    /// It is never deleted. `verify: false` skips the `quick_check` (for short read-only commands).
+    public static func open(path: String, identity: Identity, maxPending: Int, role: Role,
+                            verify: Bool = true, busyTimeoutMilliseconds: Int32 = 15_000,
+                            clock: WallClock = .system,
+                            log: (String) -> Void = { _ in }) throws(OutboxError) -> Outbox {
+        try ensureDirectory(of: path)
+        let lock = try FileLock(path: path + ".lock")
+        defer { lock.unlock() }
+        do {
+            return try Outbox(path: path, identity: identity, maxPending: maxPending, role: role, verify: verify,
+                              busyTimeout: busyTimeoutMilliseconds, clock: clock, recoveredFrom: nil)
+        } catch let e where e.isCorruption {
+            let moved = try moveAside(path: path, clock: clock)
+            log("outbox \(path) is damaged (\(e.message)); moved it aside to \(moved) and opened a fresh outbox")
+            do {
+                return try Outbox(path: path, identity: identity, maxPending: maxPending, role: role, verify: false,
+                                  busyTimeout: busyTimeoutMilliseconds, clock: clock, recoveredFrom: moved)
+            } catch {
+                throw mapError(error)
+            }
+        } catch {
+            throw mapError(error)
+        }
+    }
+
+    private init(path: String, identity: Identity, maxPending: Int, role: Role, verify: Bool, busyTimeout: Int32,
+                 clock: WallClock, recoveredFrom: String?) throws(SQLiteError) {
+        self.path = path
+        self.identity = identity
+        self.maxPending = maxPending
+        self.clock = clock
+        self.seqMark = SeqMark(path: path + ".seq")
+        let db = try SQLiteConnection(path: path)
+        self.db = db
+        db.setBusyTimeout(milliseconds: busyTimeout)
+        // Reading the header: SQLITE_NOTADB shows here for a file that is not a database.
+        _ = try db.scalar("PRAGMA schema_version")
+        let mode = try db.text("PRAGMA journal_mode=WAL")
+        if mode?.lowercased() != "wal" {
+            throw SQLiteError(code: SQLITE_ERROR, message: "WAL mode could not be set (got \(mode ?? "nothing"))", context: "journal_mode")
+        }
+        try db.execute(role == .gateway ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL")
+        try db.execute("PRAGMA foreign_keys=ON")
+        if verify {
+            let result = try db.text("PRAGMA quick_check") ?? "no answer"
+            if result != "ok" {
+                throw SQLiteError(code: SQLITE_CORRUPT, message: "quick_check: \(result)", context: "quick_check")
+            }
+        }
+        try migrate()
+        if let recoveredFrom {
+            self.recoveredFrom = recoveredFrom
+            try db.writeTransaction { () throws(SQLiteError) in
+                try setMeta("recovered_from", recoveredFrom)
+                try setMeta("recovered_at", String(clock.now().unixMillis))
+            }
+        } else {
+            self.recoveredFrom = try meta("recovered_from")
+        }
+    }
+
+    // MARK: Schema
+
+    private func migrate() throws(SQLiteError) {
+        let version = Int(try db.scalar("PRAGMA user_version") ?? 0)
+        guard version < Schema.migrations.count else { return }
+        try db.writeTransaction { () throws(SQLiteError) in
+            // Re-read inside the lock: another process may have migrated meanwhile.
+            let current = Int(try db.scalar("PRAGMA user_version") ?? 0)
+            for (index, sql) in Schema.migrations.enumerated() where index >= current {
+                try db.execute(sql)
+            }
+            if current == 0 {
+                // A new file: start above anything an earlier file (now moved aside or removed) handed out.
+                let floor = max(1, seqMark.read() ?? 1)
+                try setMeta("next_seq", String(floor))
+            }
+            try db.execute("PRAGMA user_version = \(Schema.migrations.count)")
+        }
+    }
+
+    func meta(_ key: String) throws(SQLiteError) -> String? {
+        let s = try db.prepare("SELECT value FROM meta WHERE key = ?")
+        s.bind(1, key)
+        return try s.step() ? s.string(0) : nil
+    }
+
+    func setMeta(_ key: String, _ value: String?) throws(SQLiteError) {
+        let s = try db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        s.bind(1, key)
+        s.bind(2, value)
+        try s.run()
+    }
+
+    // MARK: Storing
+
+    /// Stores the drafts as reports in one transaction, all or none, and returns after the synced commit.
+    /// Refuses with `.full` when they would take the undelivered count past `maxPending`.
+    @discardableResult
+    public func store(_ drafts: [ValidDraft], event: String?? = nil) throws(OutboxError) -> [Receipt] {
+        guard !drafts.isEmpty else { return [] }
+        do {
+            return try db.writeTransaction { () throws(SQLiteError) -> Result<[Receipt], OutboxError> in
+                let pending = Int(try db.scalar("SELECT count(*) FROM reports WHERE state < 2") ?? 0)
+                if pending + drafts.count > maxPending {
+                    return .failure(.full(maxPending: maxPending, pending: pending))
+                }
+                guard let next = Int64(try meta("next_seq") ?? "") else {
+                    throw SQLiteError(code: SQLITE_CORRUPT, message: "meta.next_seq is missing", context: "store")
+                }
+                try seqMark.ensure(above: next + Int64(drafts.count))
+                let label: String?
+                if let event { label = event } else { label = try currentEvent() }
+                let (ms, offset) = clock.now()
+                let submittedAt = RFC3339.format(unixMillis: ms, utcOffsetSeconds: offset)
+                guard let insert = insertStmt else { throw db.error(sqlite3_errcode(db.handle), "prepare insert") }
+                var receipts: [Receipt] = []
+                receipts.reserveCapacity(drafts.count)
+                for (i, draft) in drafts.enumerated() {
+                    let seq = next + Int64(i)
+                    let id = UUIDv7.make(unixMillis: ms, using: &rng)
+                    let report = Report(id: id, kiosk: identity.kiosk, seq: seq, submittedAt: submittedAt,
+                                        draft: draft, site: identity.site, event: label)
+                    insert.bind(1, seq)
+                    insert.bind(2, id)
+                    insert.bind(3, ms)
+                    insert.bind(4, report.jsonPayload)
+                    try insert.run()
+                    receipts.append(Receipt(id: id, seq: seq))
+                }
+                try setMeta("next_seq", String(next + Int64(drafts.count)))
+                return .success(receipts)
+            }.get()
+        } catch let e as OutboxError {
+            throw e
+        } catch let e as SQLiteError {
+            throw Self.mapError(e)
+        } catch {
+            throw .unusable("\(error)")
+        }
+    }
+
+    // MARK: Event label
+
+    /// The label every report stored now carries: staff's label if set, else the configuration's.
+    func currentEvent() throws(SQLiteError) -> String? {
+        if let row = try eventRow() { return row.isEmpty ? nil : row }
+        return identity.defaultEvent
+    }
+
+    private func eventRow() throws(SQLiteError) -> String? { try meta("event") }
+
+    /// Sets the event label for every later report (nil or "" means none); `clear()` returns to the config's.
+    public func setEventLabel(_ label: String?) throws(OutboxError) {
+        do {
+            try db.writeTransaction { () throws(SQLiteError) in try setMeta("event", label ?? "") }
+        } catch {
+            throw Self.mapError(error)
+        }
+    }
+
+    public func eventLabel() -> String? { (try? currentEvent()) ?? identity.defaultEvent }
+
+    // MARK: Errors
+
+    static func mapError(_ e: SQLiteError) -> OutboxError {
+        if e.isDiskFull { return .diskFull }
+        if e.isBusy { return .busy }
+        if e.primary == SQLITE_READONLY { return .unusable("the file or its folder is read-only (\(e.message))") }
+        if e.primary == SQLITE_CANTOPEN { return .unusable("cannot open the file: check the folder exists and its permissions (\(e.message))") }
+        return .unusable(e.description)
+    }
+
+    static func ensureDirectory(of path: String) throws(OutboxError) {
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        guard !dir.isEmpty else { return }
+        var st = stat()
+        if stat(dir, &st) == 0 { return }
+        var built = dir.hasPrefix("/") ? "" : "."
+        for part in dir.split(separator: "/") {
+            built += "/" + part
+            if mkdir(built, 0o750) != 0 && errno != EEXIST {
+                throw .unusable("cannot create the folder \(built): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Renames the damaged file and its WAL/SHM to `<path>.corrupt-<unix ms>`; returns the new main path.
+    static func moveAside(path: String, clock: WallClock) throws(OutboxError) -> String {
+        let target = "\(path).corrupt-\(clock.now().unixMillis)"
+        for suffix in ["-wal", "-shm"] where access(path + suffix, F_OK) == 0 {
+            _ = rename(path + suffix, target + suffix)
+        }
+        if rename(path, target) != 0 {
+            throw .unusable("the outbox is damaged and could not be moved aside: \(String(cString: strerror(errno)))")
+        }
+        return target
+    }
+}
+
+extension OutboxError {
+    static func from(_ e: SQLiteError) -> OutboxError { Outbox.mapError(e) }
+}
+
+/// An exclusive advisory lock (flock) held while a process opens, migrates or recovers the file, so that two
+/// processes never move a file aside under each other.
+struct FileLock {
+    let fd: Int32
+    init(path: String) throws(OutboxError) {
+        fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        if fd < 0 { throw .unusable("cannot create the lock file \(path): \(String(cString: strerror(errno)))") }
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+    }
+    func unlock() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+/// The `seq` high-water mark beside the database: every seq ever handed out is below the number in the file.
+/// Written (fsync, rename, fsync of the folder) once per `step` reports, under the database's write lock.
+final class SeqMark {
+    let path: String
+    let step: Int64 = 1000
+    private var cached: Int64?
+    init(path: String) { self.path = path }
+
+    func read() -> Int64? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 32)
+        let n = Glibc.read(fd, &buf, 31)
+        guard n > 0 else { return nil }
+        return Int64(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters())
+    }
+
+    /// Makes sure the mark is at least `seq`, raising it by `step` beyond when needed.
+    func ensure(above seq: Int64) throws(SQLiteError) {
+        if let c = cached, c >= seq { return }
+        if let onDisk = read(), onDisk >= seq { cached = onDisk; return }
+        let value = seq + step
+        let tmp = path + ".tmp"
+        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot write \(tmp): \(String(cString: strerror(errno)))", context: "seq mark") }
+        let text = Array("\(value)\n".utf8)
+        let ok = Glibc.write(fd, text, text.count) == text.count && fsync(fd) == 0
+        let err = errno
+        close(fd)
+        guard ok, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            let code = err == ENOSPC ? SQLITE_FULL : SQLITE_IOERR
+            throw SQLiteError(code: code, message: "cannot write \(path): \(String(cString: strerror(err)))", context: "seq mark")
+        }
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let dfd = Glibc.open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+        cached = value
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        String(unicodeScalars.filter { !$0.properties.isWhitespace })
+    }
+}

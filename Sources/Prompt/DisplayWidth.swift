@@ -1,0 +1,80 @@
+/// Terminal column widths, approximated the way `wcwidth` does: combining marks and format characters take no
+/// column, East Asian wide/full-width characters and emoji take two, everything else one.
+public enum DisplayWidth {
+    /// Columns taken by one grapheme cluster (0, 1 or 2).
+    public static func of(_ ch: Character) -> Int {
+        let scalars = ch.unicodeScalars
+        guard let first = scalars.first else { return 0 }
+        let base = of(first)
+        if base == 0 { return 0 }
+        if base == 1 && scalars.contains(where: { $0.value == 0xFE0F }) && first.properties.isEmoji { return 2 }
+        return base
+    }
+
+    /// Columns taken by one scalar on its own.
+    public static func of(_ s: Unicode.Scalar) -> Int {
+        let v = s.value
+        if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
+        switch s.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        if (0x1160...0x11FF).contains(v) || v == 0x200B { return 0 }
+        if s.properties.isEmojiPresentation { return 2 }
+        if (0x1100...0x115F).contains(v) || (0x2E80...0x303E).contains(v) || (0x3041...0x33FF).contains(v)
+            || (0x3400...0x4DBF).contains(v) || (0x4E00...0x9FFF).contains(v) || (0xA000...0xA4CF).contains(v)
+            || (0xAC00...0xD7A3).contains(v) || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v)
+            || (0xFF00...0xFF60).contains(v) || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v) {
+            return 2
+        }
+        return 1
+    }
+
+    /// Columns taken by a string on one line.
+    public static func of(_ s: some StringProtocol) -> Int { s.reduce(0) { $0 + of($1) } }
+
+    /// The longest prefix of `s` that fits in `columns`.
+    public static func truncate(_ s: String, to columns: Int) -> String {
+        var used = 0
+        var out = ""
+        for ch in s {
+            let w = of(ch)
+            if used + w > columns { break }
+            used += w
+            out.append(ch)
+        }
+        return out
+    }
+
+    /// Word-wraps `text` to lines of at most `width` columns. `\n` starts a new line; a word longer than a line
+    /// is broken. Never returns an empty array.
+    public static func wrap(_ text: String, width: Int) -> [String] {
+        let width = max(1, width)
+        var lines: [String] = []
+        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = ""
+            var lineWidth = 0
+            for word in paragraph.split(separator: " ", omittingEmptySubsequences: true) {
+                var word = String(word)
+                var w = of(word)
+                if lineWidth > 0 && lineWidth + 1 + w <= width {
+                    line += " " + word
+                    lineWidth += 1 + w
+                    continue
+                }
+                if lineWidth > 0 { lines.append(line); line = ""; lineWidth = 0 }
+                while w > width { // hard-break a long word
+                    let head = truncate(word, to: width)
+                    let cut = head.isEmpty ? String(word.prefix(1)) : head
+                    lines.append(cut)
+                    word = String(word.dropFirst(cut.count))
+                    w = of(word)
+                }
+                line = word
+                lineWidth = w
+            }
+            lines.append(line)
+        }
+        return lines.isEmpty ? [""] : lines
+    }
+}

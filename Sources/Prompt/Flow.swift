@@ -1,0 +1,485 @@
+import ReportModel
+
+/// The screens of the prompt. The visitor's steps follow CONTRACT §7.
+public enum Step: Sendable, Equatable {
+    case welcome
+    case category, place, when, text, contact, review
+    /// The report has been handed to the store; waiting for the durable commit.
+    case storing
+    case thanks
+    case staffPIN, staffMenu, staffEvent
+
+    /// "Steg N av 6" for the question steps, nil elsewhere.
+    public var number: Int? {
+        switch self {
+        case .category: 1
+        case .place: 2
+        case .when: 3
+        case .text: 4
+        case .contact: 5
+        case .review, .storing: 6
+        default: nil
+        }
+    }
+    public static let questionCount = 6
+    public var isStaff: Bool { self == .staffPIN || self == .staffMenu || self == .staffEvent }
+}
+
+/// Something the flow wants the shell to do (the flow itself does no I/O).
+public enum FlowEffect: Sendable, Equatable {
+    /// Store the report durably; answer with `.stored` or `.storeFailed`.
+    case store(ValidDraft)
+    /// Read the outbox state; answer with `.staffSnapshot`.
+    case refreshStaffSnapshot
+    /// Set the event label; answer with `.eventLabelSaved` or `.eventLabelFailed`.
+    case setEventLabel(String?)
+    /// The draft was wiped: repaint the whole screen, leaving nothing of the old one.
+    case clearScreen
+}
+
+/// What happens to the flow: a key, the passing of time, or the answer to an effect.
+public enum FlowEvent: Sendable, Equatable {
+    case key(Key)
+    /// Time passed (timers are checked on every event; a tick carries no input).
+    case tick
+    case stored(id: String, seq: Int64)
+    case storeFailed(StoreRefusal)
+    case staffSnapshot(StaffSnapshot, eventLabel: String?)
+    case eventLabelSaved(String?)
+    case eventLabelFailed(StoreRefusal)
+}
+
+/// A one-off message on the current screen, cleared by the next key.
+public enum Notice: Sendable, Equatable {
+    case pressDigit
+    case placeEmpty
+    case textEmpty
+    case limitReached
+    case storeRefused(StoreRefusal)
+    case invalid(String)
+    case discarded
+    case wrongPIN(attemptsLeft: Int)
+    case staffNotSetUp
+    case eventSaved
+    case eventFailed(StoreRefusal)
+}
+
+/// Settings of the flow, from `PromptSettings`.
+public struct FlowConfig: Sendable {
+    public var languageTags: [String]
+    public var places: [String]
+    public var idleTimeoutMillis: Int64
+    public var thanksMillis: Int64
+    public var staffPINHash: String?
+
+    public init(languageTags: [String], places: [String], idleTimeoutMillis: Int64, thanksMillis: Int64,
+                staffPINHash: String?) {
+        self.languageTags = languageTags.isEmpty ? ["sv"] : languageTags
+        self.places = places
+        self.idleTimeoutMillis = max(1000, idleTimeoutMillis)
+        self.thanksMillis = max(1000, thanksMillis)
+        self.staffPINHash = staffPINHash
+    }
+}
+
+/// The prompt's state machine: an event in, a new state and effects out. Pure: time is passed in as monotonic
+/// milliseconds, storing and reading the outbox are effects, and nothing here touches the terminal.
+///
+/// Keys (CONTRACT §7): on the welcome screen any key starts and `L` switches language; the category, when and
+/// review menus act on a digit alone (Enter keeps an earlier answer); place, text and contact are typed and
+/// finished with Enter; `Esc`, or Backspace on an empty field, goes back one step. Review: `1` sends,
+/// `2` goes back to the first question with the answers kept, `3` throws the report away.
+///
+/// Staff mode: on the welcome screen press Ctrl-A, then `*`; then the PIN and Enter.
+public struct PromptFlow: Sendable {
+    public let config: FlowConfig
+    public private(set) var step: Step = .welcome
+    public private(set) var language = 0
+    public private(set) var notice: Notice?
+
+    // The draft: in memory only, wiped on every return to the welcome screen.
+    public private(set) var category: Category?
+    public private(set) var place: String?
+    public private(set) var occurred: Occurred?
+    public private(set) var reportText: String?
+    public private(set) var contact: Contact?
+    public private(set) var placeEditor = LineEditor(maxScalars: ReportLimits.place.upperBound)
+    public private(set) var textEditor = LineEditor(maxScalars: ReportLimits.text.upperBound, multiline: true)
+    public private(set) var contactEditor = LineEditor(maxScalars: ReportLimits.contactField)
+
+    /// The short reference shown on the thanks screen (last 4 digits of `seq`).
+    public private(set) var reference: String?
+    public private(set) var lastActivity: Int64
+    public private(set) var thanksUntil: Int64?
+
+    // Staff.
+    public private(set) var pinEditor = LineEditor(maxScalars: 32)
+    public private(set) var eventEditor = LineEditor(maxScalars: 200)
+    public private(set) var lockout = PINLockout()
+    public private(set) var staffSession = false
+    /// Paper-tip mode: reports are stored with `reporter.role = staff` until it is switched off or the staff
+    /// session ends (menu choice, or `idleTimeout` of silence).
+    public private(set) var paperMode = false
+    public private(set) var snapshot: StaffSnapshot?
+    public private(set) var eventLabel: String?
+    private var staffPrefix = false
+
+    public init(config: FlowConfig, now: Int64) {
+        self.config = config
+        self.lastActivity = now
+    }
+
+    /// The language tag shown, which goes into the report.
+    public var languageTag: String { config.languageTags[min(language, config.languageTags.count - 1)] }
+
+    /// Whether some part of a report (or a staff session) is in memory: the idle timeout applies.
+    public var hasSomethingToWipe: Bool {
+        step != .welcome || staffSession || paperMode || category != nil || notice != nil
+    }
+
+    /// The next time `handle(.tick, now:)` should be called, if any.
+    public var nextDeadline: Int64? {
+        var d: [Int64] = []
+        if step == .thanks, let t = thanksUntil { d.append(t) }
+        if step != .storing && hasSomethingToWipe { d.append(lastActivity + config.idleTimeoutMillis) }
+        if step == .staffPIN, let until = lockout.lockedUntil, until > lastActivity {
+            d.append(until)
+        }
+        return d.min()
+    }
+
+    /// Handles one event at time `now` and returns what the shell must do.
+    public mutating func handle(_ event: FlowEvent, now: Int64) -> [FlowEffect] {
+        var effects = checkTimers(now: now)
+        switch event {
+        case .tick:
+            break
+        case .key(let key):
+            lastActivity = now
+            effects += handleKey(key, now: now)
+        case .stored(_, let seq):
+            guard step == .storing else { break }
+            wipeDraft()
+            reference = Self.reference(seq: seq)
+            step = .thanks
+            thanksUntil = now + config.thanksMillis
+            lastActivity = now
+            effects.append(.clearScreen)
+        case .storeFailed(let refusal):
+            guard step == .storing else { break }
+            step = .review
+            notice = .storeRefused(refusal)
+            lastActivity = now
+        case .staffSnapshot(let s, let label):
+            snapshot = s
+            eventLabel = label
+        case .eventLabelSaved(let label):
+            eventLabel = label
+            if step == .staffMenu || step == .staffEvent { notice = .eventSaved }
+        case .eventLabelFailed(let r):
+            if step == .staffMenu || step == .staffEvent { notice = .eventFailed(r) }
+        }
+        return effects
+    }
+
+    /// The last 4 digits of `seq`, zero-padded: the visitor's reference.
+    public static func reference(seq: Int64) -> String {
+        let s = String(((seq % 10_000) + 10_000) % 10_000)
+        return String(repeating: "0", count: 4 - s.count) + s
+    }
+
+    // MARK: - Timers
+
+    private mutating func checkTimers(now: Int64) -> [FlowEffect] {
+        if step == .thanks, let t = thanksUntil, now >= t {
+            goToWelcome()
+            return [.clearScreen]
+        }
+        if step != .storing && hasSomethingToWipe && now - lastActivity >= config.idleTimeoutMillis {
+            staffSession = false
+            paperMode = false
+            snapshot = nil
+            goToWelcome()
+            language = 0
+            lastActivity = now
+            return [.clearScreen]
+        }
+        return []
+    }
+
+    private mutating func goToWelcome() {
+        wipeDraft()
+        step = .welcome
+        notice = nil
+        reference = nil
+        thanksUntil = nil
+        staffPrefix = false
+        pinEditor.clear()
+        eventEditor.clear()
+    }
+
+    private mutating func wipeDraft() {
+        category = nil
+        place = nil
+        occurred = nil
+        reportText = nil
+        contact = nil
+        placeEditor.clear()
+        textEditor.clear()
+        contactEditor.clear()
+    }
+
+    // MARK: - Keys
+
+    private mutating func handleKey(_ key: Key, now: Int64) -> [FlowEffect] {
+        if step != .storing { notice = nil }
+        switch step {
+        case .welcome: return welcome(key, now: now)
+        case .category:
+            if let c = digit(key).flatMap({ Category(digit: $0) }) {
+                category = c
+                step = .place
+            } else if key == .enter, category != nil {
+                step = .place
+            } else if isBack(key, editor: nil) {
+                goToWelcome()
+                return [.clearScreen]
+            } else if !isIgnorable(key) {
+                notice = .pressDigit
+            }
+        case .place:
+            let r = edit(&placeEditor, key)
+            if r == .back { step = .category }
+            if r == .enter {
+                let typed = placeEditor.committedValue
+                if typed.isEmpty {
+                    notice = .placeEmpty
+                } else {
+                    if let n = Int(typed), n >= 1, n <= config.places.count {
+                        place = TextCleaner.prefix(TextCleaner.clean(config.places[n - 1], allowNewlines: false),
+                                                   scalars: ReportLimits.place.upperBound)
+                    } else {
+                        place = typed
+                    }
+                    step = .when
+                }
+            }
+        case .when:
+            if let d = digit(key), let n = d.wholeNumberValue, (1...Occurred.choices.count).contains(n) {
+                occurred = Occurred.choices[n - 1]
+                step = .text
+            } else if key == .enter, occurred != nil {
+                step = .text
+            } else if isBack(key, editor: nil) {
+                step = .place
+            } else if !isIgnorable(key) {
+                notice = .pressDigit
+            }
+        case .text:
+            let r = edit(&textEditor, key)
+            if r == .back { step = .when }
+            if r == .enter {
+                let typed = textEditor.committedValue
+                if typed.isEmpty { notice = .textEmpty } else { reportText = typed; step = .contact }
+            }
+        case .contact:
+            let r = edit(&contactEditor, key)
+            if r == .back { step = .text }
+            if r == .enter {
+                contact = ContactParser.parse(contactEditor.committedValue)
+                step = .review
+            }
+        case .review:
+            switch digit(key) {
+            case "1":
+                var draft = ReportDraft(category: category, place: place ?? "", occurred: occurred,
+                                        text: reportText ?? "", language: languageTag,
+                                        reporter: Reporter(role: paperMode ? .staff : .visitor), contact: contact)
+                if !ReportDraft.isLanguageTag(draft.language) { draft.language = "und" }
+                do {
+                    let valid = try draft.validated()
+                    step = .storing
+                    return [.store(valid)]
+                } catch {
+                    notice = .invalid(error.field)
+                }
+            case "2": step = .category
+            case "3":
+                goToWelcome()
+                notice = .discarded
+                return [.clearScreen]
+            default:
+                if isBack(key, editor: nil) { step = .contact } else if !isIgnorable(key) { notice = .pressDigit }
+            }
+        case .storing:
+            break // the store answers before the next key is read
+        case .thanks:
+            goToWelcome()
+            return [.clearScreen]
+        case .staffPIN:
+            if lockout.isLocked(now: now) {
+                if key == .escape { goToWelcome() }
+                return []
+            }
+            let r = edit(&pinEditor, key)
+            if r == .back { goToWelcome(); return [.clearScreen] }
+            if r == .enter {
+                let pin = pinEditor.text
+                pinEditor.clear()
+                guard !pin.isEmpty else { break }
+                if let hash = config.staffPINHash, StaffPIN.verify(pin: pin, against: hash) {
+                    lockout.recordSuccess()
+                    staffSession = true
+                    step = .staffMenu
+                    return [.refreshStaffSnapshot]
+                }
+                lockout.recordFailure(now: now)
+                if !lockout.isLocked(now: now) { notice = .wrongPIN(attemptsLeft: lockout.attemptsLeft) }
+            }
+        case .staffMenu:
+            switch digit(key) {
+            case "1": return [.refreshStaffSnapshot]
+            case "2":
+                eventEditor = LineEditor(maxScalars: 200, text: eventLabel ?? "")
+                step = .staffEvent
+            case "3":
+                paperMode.toggle()
+                if paperMode {
+                    goToWelcome()
+                    return [.clearScreen]
+                }
+            case "4":
+                leaveStaff()
+                return [.clearScreen]
+            default:
+                if key == .escape { leaveStaff(); return [.clearScreen] }
+            }
+        case .staffEvent:
+            let r = edit(&eventEditor, key)
+            if r == .back { step = .staffMenu }
+            if r == .enter {
+                let label = eventEditor.committedValue
+                step = .staffMenu
+                return [.setEventLabel(label.isEmpty ? nil : label), .refreshStaffSnapshot]
+            }
+        }
+        return []
+    }
+
+    private mutating func leaveStaff() {
+        staffSession = false
+        paperMode = false
+        snapshot = nil
+        goToWelcome()
+    }
+
+    private mutating func welcome(_ key: Key, now: Int64) -> [FlowEffect] {
+        if staffPrefix {
+            staffPrefix = false
+            if key == .char("*") { return enterStaff() }
+        }
+        switch key {
+        case .control("a"):
+            staffPrefix = true
+            return []
+        case .char("L"), .char("l"):
+            if config.languageTags.count > 1 { language = (language + 1) % config.languageTags.count }
+            return []
+        case .control, .escape, .backspace, .paste, .tab:
+            return []
+        default:
+            wipeDraft()
+            step = .category
+            return []
+        }
+    }
+
+    private mutating func enterStaff() -> [FlowEffect] {
+        guard config.staffPINHash != nil else {
+            notice = .staffNotSetUp
+            return []
+        }
+        if staffSession {
+            step = .staffMenu
+            return [.refreshStaffSnapshot]
+        }
+        pinEditor.clear()
+        step = .staffPIN
+        return []
+    }
+
+    // MARK: - Helpers
+
+    private enum EditResult { case none, enter, back }
+
+    private mutating func edit(_ editor: inout LineEditor, _ key: Key) -> EditResult {
+        switch key {
+        case .char(let c):
+            if !editor.type(c) && editor.isFull { notice = .limitReached }
+        case .paste(let s):
+            if !editor.paste(s) { notice = .limitReached }
+        case .enter: return .enter
+        case .escape: return .back
+        case .backspace:
+            if editor.isEmpty { return .back }
+            editor.backspace()
+        case .delete: editor.deleteForward()
+        case .left: editor.moveLeft()
+        case .right: editor.moveRight()
+        case .home, .up, .pageUp: editor.moveHome()
+        case .end, .down, .pageDown: editor.moveEnd()
+        default: break
+        }
+        return .none
+    }
+
+    private func digit(_ key: Key) -> Character? {
+        if case .char(let c) = key, c.isASCII, c.isNumber { return c }
+        return nil
+    }
+
+    private func isBack(_ key: Key, editor: LineEditor?) -> Bool {
+        key == .escape || (key == .backspace && (editor?.isEmpty ?? true))
+    }
+
+    /// Keys that do nothing on a menu and need no explanation (a stray Ctrl-C or arrow).
+    private func isIgnorable(_ key: Key) -> Bool {
+        switch key {
+        case .char: false
+        default: true
+        }
+    }
+}
+
+/// Reads the one contact line of step 5 into the fields of §4: a word with `@` is the e-mail, a run with at
+/// least 5 digits (and only digits, spaces, `+`, `-`, `(`, `)`) the phone number, the rest the name.
+public enum ContactParser {
+    public static func parse(_ line: String) -> Contact? {
+        let cleaned = TextCleaner.clean(line, allowNewlines: false)
+        if cleaned.isEmpty { return nil }
+        var email: String?
+        var phoneParts: [String] = []
+        var nameParts: [String] = []
+        for word in cleaned.split(separator: " ") {
+            let w = String(word).trimmingCharacters(in: CharacterSet(charactersIn: ",;"))
+            if w.isEmpty { continue }
+            if email == nil, w.contains("@") {
+                email = w
+            } else if w.allSatisfy({ $0.isASCII && ($0.isNumber || "+-()".contains($0)) }),
+                      w.contains(where: { $0.isNumber }) {
+                phoneParts.append(w)
+            } else {
+                nameParts.append(w)
+            }
+        }
+        var phone: String? = phoneParts.joined(separator: " ")
+        if phone!.filter({ $0.isNumber }).count < 5 {
+            nameParts.append(contentsOf: phoneParts)
+            phone = nil
+        }
+        let name = nameParts.isEmpty ? nil : nameParts.joined(separator: " ")
+        func bound(_ s: String?) -> String? { s.map { TextCleaner.prefix($0, scalars: ReportLimits.contactField) } }
+        let c = Contact(name: bound(name), phone: bound(phone), email: bound(email))
+        return c.isEmpty ? nil : c
+    }
+}

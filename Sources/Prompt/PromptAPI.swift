@@ -1,0 +1,87 @@
+import ReportModel
+
+/// What the visitor prompt needs to know about this kiosk. The command line builds it from the configuration
+/// file (CONTRACT §2 `[kiosk]` and `[prompt]`).
+public struct PromptSettings: Sendable {
+    /// `kiosk.id`.
+    public var kioskID: String
+    /// `kiosk.site`.
+    public var site: String
+    /// BCP 47 tags of the languages offered, in the order `L` cycles through them; the first is the default
+    /// (normally `"sv"`). Languages without a text file are left out. Files found in `languageDirectory`
+    /// whose language is not listed here are offered after the listed ones.
+    public var languages: [String]
+    /// An unfinished report is wiped after this many seconds without a key press (`kiosk.idle_timeout_s`).
+    /// The same silence also ends a staff session (and paper-tip mode).
+    public var idleTimeoutSeconds: Int
+    /// Quick picks for the place question, numbered from 1 on screen.
+    public var places: [String]
+    /// `[prompt] staff_pin_hash`: a `StaffPIN.hash` string. Nil: staff mode says it is not set up.
+    public var staffPINHash: String?
+    /// `[prompt] language_dir`: a folder of `<tag>.txt` language files read at start. A file there adds a
+    /// language, or overrides single texts of a built-in one (`sv.txt`, `en.txt`). See `Texts`.
+    public var languageDirectory: String?
+    /// How long the thanks screen stays before the welcome screen comes back.
+    public var thanksSeconds: Int
+
+    public init(kioskID: String, site: String, languages: [String] = ["sv", "en"], idleTimeoutSeconds: Int = 90,
+                places: [String] = [], staffPINHash: String? = nil, languageDirectory: String? = nil,
+                thanksSeconds: Int = 8) {
+        self.kioskID = kioskID
+        self.site = site
+        self.languages = languages
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.places = places
+        self.staffPINHash = staffPINHash
+        self.languageDirectory = languageDirectory
+        self.thanksSeconds = thanksSeconds
+    }
+}
+
+/// Why the store did not take a report (or an event label). The visitor is told in plain words; the draft stays.
+public enum StoreRefusal: Error, Sendable, Equatable {
+    /// `storage.max_pending` reports are waiting: the kiosk refuses new ones, visibly; nothing is dropped.
+    case full(maxPending: Int)
+    /// The disk (or the SQLite file's partition) is full.
+    case diskFull
+    /// Any other failure to commit, with a reason for staff (never shown to visitors).
+    case unavailable(String)
+}
+
+/// What the staff menu shows: the state of the outbox and of the gateway as last written to it.
+public struct StaffSnapshot: Sendable, Equatable {
+    /// Reports stored and not yet acknowledged by the broker.
+    public var pending: Int
+    /// RFC 3339 time of the oldest pending report, nil when none.
+    public var oldestPendingAt: String?
+    /// Reports the gateway gave up on.
+    public var deadLetters: Int
+    /// `"connected"` / `"disconnected"` as the gateway last wrote it; nil when no gateway has written status.
+    public var broker: String?
+    /// RFC 3339 time of the last PUBACK.
+    public var lastAckAt: String?
+    /// Why the gateway is not connected (e.g. a TLS verification error), if it said so.
+    public var lastError: String?
+
+    public init(pending: Int, oldestPendingAt: String? = nil, deadLetters: Int = 0, broker: String? = nil,
+                lastAckAt: String? = nil, lastError: String? = nil) {
+        self.pending = pending
+        self.oldestPendingAt = oldestPendingAt
+        self.deadLetters = deadLetters
+        self.broker = broker
+        self.lastAckAt = lastAckAt
+        self.lastError = lastError
+    }
+}
+
+/// The durable outbox as the prompt sees it. Called only from the prompt's own thread, one call at a time.
+public protocol PromptStore: AnyObject {
+    /// Stores one report (adding id, seq, time, kiosk, site, event) and returns only after the durable commit.
+    func store(_ draft: ValidDraft) throws(StoreRefusal) -> (id: String, seq: Int64)
+    /// The outbox and gateway state for the staff menu.
+    func snapshot() -> StaffSnapshot
+    /// The event label in force (stored with each report), nil when none.
+    func eventLabel() -> String?
+    /// Sets (or with nil clears) the event label for the reports that follow.
+    func setEventLabel(_ label: String?) throws(StoreRefusal)
+}

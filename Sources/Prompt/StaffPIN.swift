@@ -1,0 +1,108 @@
+import Crypto
+import _CryptoExtras
+import Foundation
+
+/// The staff PIN, stored only as a salted PBKDF2-HMAC-SHA256 hash:
+/// `pbkdf2-sha256$ITERATIONS$SALT_BASE64$HASH_BASE64` (standard base64 with padding, 16-byte salt, 32-byte hash).
+///
+/// Put the output of `StaffPIN.hash(pin:)` into `[prompt] staff_pin_hash`.
+public enum StaffPIN {
+    /// The scheme name at the start of every hash string.
+    public static let scheme = "pbkdf2-sha256"
+    /// The iteration count `hash(pin:)` uses by default (swift-crypto's checked minimum for PBKDF2).
+    public static let defaultIterations = 210_000
+    /// Hash strings with more iterations than this are refused by `verify` (a bad file must not hang the kiosk).
+    public static let maxIterations = 5_000_000
+    static let saltBytes = 16
+    static let hashBytes = 32
+
+    /// A new hash string for `pin`, with a fresh random salt from `SystemRandomNumberGenerator`.
+    public static func hash(pin: String, iterations: Int = defaultIterations) -> String {
+        var rng = SystemRandomNumberGenerator()
+        let salt = (0..<saltBytes).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
+        let derived = derive(pin: pin, salt: salt, iterations: max(1, iterations))
+        return "\(scheme)$\(max(1, iterations))$\(Data(salt).base64EncodedString())$\(Data(derived).base64EncodedString())"
+    }
+
+    /// True when `pin` matches `hash` (compared in constant time). False for a malformed hash string.
+    public static func verify(pin: String, against hash: String) -> Bool {
+        let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == scheme, let iterations = Int(parts[1]),
+              (1...maxIterations).contains(iterations),
+              let salt = Data(base64Encoded: String(parts[2])), !salt.isEmpty,
+              let expected = Data(base64Encoded: String(parts[3])), !expected.isEmpty, expected.count <= 64
+        else { return false }
+        let derived = derive(pin: pin, salt: Array(salt), iterations: iterations, length: expected.count)
+        return constantTimeEqual(derived, Array(expected))
+    }
+
+    /// True when `hash` has the shape of a hash string (does not check any PIN).
+    public static func isWellFormed(_ hash: String) -> Bool {
+        let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == scheme, let n = Int(parts[1]), (1...maxIterations).contains(n),
+              Data(base64Encoded: String(parts[2])) != nil, Data(base64Encoded: String(parts[3])) != nil
+        else { return false }
+        return true
+    }
+
+    static func derive(pin: String, salt: [UInt8], iterations: Int, length: Int = hashBytes) -> [UInt8] {
+        // unsafeUncheckedRounds: the count comes from our own hash string; `hash` defaults to the checked minimum.
+        guard let key = try? KDF.Insecure.PBKDF2.deriveKey(from: Array(pin.utf8), salt: salt, using: .sha256,
+                                                          outputByteCount: length, unsafeUncheckedRounds: iterations)
+        else { return [] }
+        return key.withUnsafeBytes { Array($0) }
+    }
+
+    /// Compares every byte whatever the contents, so the time taken does not tell how much matched.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count, !a.isEmpty else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<a.count { diff |= a[i] ^ b[i] }
+        return diff == 0
+    }
+}
+
+/// Wrong-PIN lockout: after `maxAttempts` wrong PINs in a row, staff mode is locked for 5 minutes, then 10, 20,
+/// 40, at most 60 minutes for each further lockout. A right PIN resets it. Times are monotonic milliseconds.
+public struct PINLockout: Sendable, Equatable {
+    public static let maxAttempts = 5
+    public static let firstLockMillis: Int64 = 5 * 60_000
+    public static let longestLockMillis: Int64 = 60 * 60_000
+
+    /// Wrong PINs since the last lockout or right PIN.
+    public private(set) var failures = 0
+    /// Lockouts so far (each one longer).
+    public private(set) var lockouts = 0
+    /// End of the current lockout.
+    public private(set) var lockedUntil: Int64?
+
+    public init() {}
+
+    public func isLocked(now: Int64) -> Bool { (lockedUntil ?? .min) > now }
+
+    /// Milliseconds left of the lockout (0 when not locked).
+    public func remainingMillis(now: Int64) -> Int64 { max(0, (lockedUntil ?? now) - now) }
+
+    /// Wrong PINs that may still be tried before the lockout.
+    public var attemptsLeft: Int { Self.maxAttempts - failures }
+
+    /// Records a wrong PIN; returns true when this one started a lockout. Ignored while locked.
+    @discardableResult
+    public mutating func recordFailure(now: Int64) -> Bool {
+        if isLocked(now: now) { return false }
+        failures += 1
+        guard failures >= Self.maxAttempts else { return false }
+        failures = 0
+        lockouts += 1
+        let shift = min(lockouts - 1, 8)
+        lockedUntil = now + min(Self.firstLockMillis << Int64(shift), Self.longestLockMillis)
+        return true
+    }
+
+    /// A right PIN: everything is forgotten.
+    public mutating func recordSuccess() {
+        failures = 0
+        lockouts = 0
+        lockedUntil = nil
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import ReportModel
+
+/// Every text the visitor and staff see, per language, read from language files.
+///
+/// ## Language file format (`<tag>.txt`, UTF-8)
+///
+/// ```
+/// # a comment line
+/// language.name = Svenska
+/// welcome.title = Tipsa anonymt
+/// text.hint = Tryck Enter när du är klar.\nEsc = tillbaka
+/// ```
+///
+/// - One `key = value` per line; white space around the key and the value is ignored. The value runs to the end
+///   of the line and may contain `=`.
+/// - Empty lines and lines starting with `#` are ignored; so are lines without `=` (they are reported in
+///   `LanguagePack.problems`).
+/// - Escapes in values: `\n` is a line break, `\\` a backslash. Nothing else is special.
+/// - `{name}` in a value is filled in by the program (e.g. `Steg {n} av {total}`); see the Swedish file.
+/// - `language.name` is the language's own name (shown on the welcome screen as the `L` choice);
+///   `language.direction = rtl` marks a right-to-left language.
+/// - Values are cleaned with `TextCleaner` (no control characters or escape sequences reach the screen).
+///
+/// The built-in files are `Sources/Prompt/Languages/sv.txt` and `en.txt` (copied into the resource bundle).
+/// A file in `[prompt] language_dir` adds a language (e.g. `ar.txt`, `so.txt`, `fa.txt`) or overrides
+/// single keys of a built-in one. Any key missing in a language falls back to Swedish.
+public struct Texts: Sendable {
+    /// The languages offered, in `L` order; the first is the default.
+    public let packs: [LanguagePack]
+    let swedish: [String: String]
+
+    public init(packs: [LanguagePack], swedish: [String: String]) {
+        self.packs = packs.isEmpty ? [LanguagePack(tag: "sv", strings: swedish)] : packs
+        self.swedish = swedish
+    }
+
+    /// The text for `key` in language number `language`, with `{name}` placeholders filled from `args`.
+    public func string(_ key: String, _ language: Int, _ args: [String: String] = [:]) -> String {
+        let pack = packs[min(max(0, language), packs.count - 1)]
+        var s = pack.strings[key] ?? swedish[key] ?? key
+        for (k, v) in args { s = s.replacingOccurrences(of: "{\(k)}", with: v) }
+        return s
+    }
+
+    public func tag(_ language: Int) -> String { packs[min(max(0, language), packs.count - 1)].tag }
+
+    /// Parses one language file. Malformed lines are skipped and reported as `line N: …`.
+    public static func parse(_ content: String) -> (strings: [String: String], problems: [String]) {
+        var strings: [String: String] = [:]
+        var problems: [String] = []
+        var lineNumber = 0
+        for raw in content.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = Substring(raw)
+            if lineNumber == 1, line.hasPrefix("\u{FEFF}") { line = line.dropFirst() }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            guard let eq = trimmed.firstIndex(of: "=") else {
+                problems.append("line \(lineNumber): expected `key = value`")
+                continue
+            }
+            let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+            else {
+                problems.append("line \(lineNumber): bad key")
+                continue
+            }
+            let value = unescape(trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces))
+            strings[key] = value.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { TextCleaner.clean(String($0), allowNewlines: false) }.joined(separator: "\n")
+        }
+        return (strings, problems)
+    }
+
+    static func unescape(_ s: String) -> String {
+        var out = ""
+        var escaped = false
+        for ch in s {
+            if escaped {
+                switch ch {
+                case "n": out.append("\n")
+                case "\\": out.append("\\")
+                default: out.append("\\"); out.append(ch)
+                }
+                escaped = false
+            } else if ch == "\\" {
+                escaped = true
+            } else {
+                out.append(ch)
+            }
+        }
+        if escaped { out.append("\\") }
+        return out
+    }
+
+    /// Loads the built-in files and those of `directory`, offering `languages` (in that order) and then any
+    /// further language found in `directory`. Throws when not even Swedish can be found.
+    public static func load(languages: [String], directory: String?) throws(LanguageLoadError) -> Texts {
+        let builtIn = builtInDirectory()
+        func file(_ dir: String?, _ tag: String) -> [String: String]? {
+            guard let dir, ReportDraft.isLanguageTag(tag),
+                  let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent("\(tag).txt")),
+                  let content = String(data: data, encoding: .utf8) else { return nil }
+            return parse(content).strings
+        }
+        func pack(_ tag: String) -> [String: String]? {
+            let base = file(builtIn, tag)
+            let extra = file(directory, tag)
+            if base == nil && extra == nil { return nil }
+            return (base ?? [:]).merging(extra ?? [:]) { _, new in new }
+        }
+        guard let swedish = pack("sv") else {
+            throw LanguageLoadError(message: "no Swedish language file (sv.txt) in \(builtIn ?? "the resource bundle")"
+                                    + (directory.map { " or \($0)" } ?? ""))
+        }
+        var tags: [String] = []
+        for t in languages where !tags.contains(t) { tags.append(t) }
+        if let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
+            for name in names.sorted() where name.hasSuffix(".txt") {
+                let t = String(name.dropLast(4))
+                if !tags.contains(t) { tags.append(t) }
+            }
+        }
+        if tags.isEmpty { tags = ["sv"] }
+        let packs = tags.compactMap { t in pack(t).map { LanguagePack(tag: t, strings: $0) } }
+        return Texts(packs: packs, swedish: swedish)
+    }
+
+    /// The folder of the built-in language files: next to the executable in the SwiftPM resource bundle, or
+    /// (in a development checkout) the source folder. Not `Bundle.module`, which would crash if missing.
+    static func builtInDirectory() -> String? {
+        var candidates: [String] = []
+        let bundleName = "tipskiosk_Prompt.resources"
+        candidates.append(Bundle.main.bundleURL.appendingPathComponent(bundleName).appendingPathComponent("Languages").path)
+        if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() {
+            candidates.append(exe.deletingLastPathComponent().appendingPathComponent(bundleName)
+                .appendingPathComponent("Languages").path)
+        }
+        candidates.append("/usr/share/tipskiosk/languages")
+        candidates.append("/usr/local/share/tipskiosk/languages")
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Languages").path)
+        return candidates.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("sv.txt")) }
+    }
+}
+
+/// The texts of one language.
+public struct LanguagePack: Sendable, Equatable {
+    public let tag: String
+    public let strings: [String: String]
+    public init(tag: String, strings: [String: String]) {
+        self.tag = tag
+        self.strings = strings
+    }
+    /// The language's own name (`language.name`), else its tag.
+    public var name: String { strings["language.name"] ?? tag }
+    public var isRightToLeft: Bool { strings["language.direction"]?.lowercased() == "rtl" }
+}
+
+public struct LanguageLoadError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import KioskConfig
+import Outbox
+import ReportModel
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the outbox and the gateway's view of the broker.",
+        discussion: "With --json, one object with at least pending, oldest_pending_at, dead_letters, broker, last_ack_at and last_error."
+    )
+    @OptionGroup var options: ConfigOption
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let config = try options.load(checkFiles: false)
+        let outbox = try config.openOutbox(role: .reader, verify: false)
+        let stats: OutboxStats
+        do { stats = try outbox.stats() } catch {
+            printError("tipskiosk status: \(error)")
+            throw Exit.ioError
+        }
+        let snapshot = StatusSnapshot(config: config, outbox: outbox, stats: stats)
+        print(json ? snapshot.json : snapshot.text)
+    }
+}
+
+/// Everything `status` shows, gathered once; the prompt's staff screen shows the same numbers.
+struct StatusSnapshot {
+    let kiosk: String
+    let stats: OutboxStats
+    let gateway: GatewayState?
+    let gatewayRunning: Bool
+    let event: String?
+    let recoveredFrom: String?
+    let clock: WallClock
+
+    init(config: Configuration, outbox: Outbox, stats: OutboxStats) {
+        self.kiosk = config.kiosk.id
+        self.stats = stats
+        self.gateway = outbox.gatewayState()
+        if let pid = gateway?.pid, gateway?.broker != "stopped" {
+            gatewayRunning = kill(pid, 0) == 0 || errno == EPERM
+        } else {
+            gatewayRunning = false
+        }
+        self.event = outbox.eventLabel()
+        self.recoveredFrom = outbox.recoveredFrom
+        self.clock = outbox.clock
+    }
+
+    /// The broker state as the gateway last saw it; "unknown" when no gateway runs (its word would be stale).
+    var broker: String? {
+        guard let g = gateway else { return nil }
+        return gatewayRunning ? g.broker : "unknown (gateway not running)"
+    }
+
+    var json: String {
+        var w = JSONWriter()
+        w.object {
+            $0.field("kiosk", kiosk)
+            $0.field("pending", stats.pending)
+            $0.field("in_flight", stats.inFlight)
+            $0.field("oldest_pending_at", stats.oldestPendingAt.map(clock.format))
+            $0.field("dead_letters", stats.deadLetters)
+            $0.field("broker", broker)
+            $0.field("gateway_running", gatewayRunning)
+            $0.field("last_ack_at", gateway?.lastAckAt.map(clock.format))
+            $0.field("last_error", gateway?.lastError)
+            $0.field("broker_since", gateway.map { clock.format($0.since) })
+            $0.field("protocol", gateway?.protocolName)
+            $0.field("next_seq", stats.nextSeq)
+            $0.field("event", event)
+            $0.field("recovered_from", recoveredFrom)
+        }
+        return w.output
+    }
+
+    var text: String {
+        var lines: [String] = []
+        lines.append("kiosk:         \(kiosk)")
+        lines.append("pending:       \(stats.pending)" + (stats.inFlight > 0 ? " (\(stats.inFlight) in flight)" : ""))
+        if let o = stats.oldestPendingAt {
+            let age = max(0, clock.now().unixMillis - o) / 1000
+            lines.append("oldest:        \(clock.format(o)) (\(age) s ago)")
+        }
+        lines.append("dead letters:  \(stats.deadLetters)" + (stats.deadLetters > 0
+            ? " (refused by the broker: " + stats.deadLetterCodes.sorted { $0.key < $1.key }
+                .map { "0x" + String($0.key, radix: 16) + " ×\($0.value)" }.joined(separator: ", ") + ")" : ""))
+        lines.append("broker:        \(broker ?? "unknown (no gateway has run)")")
+        if let a = gateway?.lastAckAt { lines.append("last delivery: \(clock.format(a))") }
+        if let e = gateway?.lastError, !e.isEmpty { lines.append("last error:    \(e)") }
+        lines.append("event:         \(event ?? "(none)")")
+        if let r = recoveredFrom { lines.append("note:          a damaged outbox was moved aside to \(r)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import KioskConfig
+import KioskLog
+import Outbox
+
+/// `tipskiosk`: the kiosk's one command (CONTRACT §1).
+@main
+struct TipsKiosk: ParsableCommand {
+    static let version = "0.1.0"
+    static let configuration = CommandConfiguration(
+        commandName: "tipskiosk",
+        abstract: "A tip kiosk for the EST lägesbild: a visitor prompt, a durable SQLite outbox and an MQTT gateway.",
+        discussion: """
+            The configuration file is --config, else $TIPSKIOSK_CONFIG, else /etc/tipskiosk/tipskiosk.toml.
+            Exit codes follow sysexits.h: 64 usage, 65 bad input data, 69 unavailable, 74 I/O, 78 configuration.
+            """,
+        version: version,
+        subcommands: [PromptCommand.self, GatewayCommand.self, SubmitCommand.self, StatusCommand.self,
+                      CheckConfigCommand.self, DemoCommand.self, HashPINCommand.self]
+    )
+}
+
+/// sysexits.h codes used by every subcommand.
+enum Exit {
+    static let usage = ExitCode(64)
+    static let dataError = ExitCode(65)
+    static let unavailable = ExitCode(69)
+    static let ioError = ExitCode(74)
+    static let config = ExitCode(78)
+}
+
+/// `--config P`, shared by every subcommand that reads the file.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "path"))
+    var config: String?
+
+    var resolvedPath: String { Configuration.resolvePath(config) }
+
+    /// Loads the file; on problems prints `file:line: key: what is wrong` for each and exits 78.
+    func load(checkFiles: Bool = true) throws -> Configuration {
+        do {
+            return try Configuration.load(path: resolvedPath, checkFiles: checkFiles)
+        } catch {
+            for e in error.errors { printError(e.description) }
+            throw Exit.config
+        }
+    }
+}
+
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+extension Configuration {
+    var outboxIdentity: Outbox.Identity {
+        Outbox.Identity(kiosk: kiosk.id, site: kiosk.site, defaultEvent: kiosk.event)
+    }
+
+    /// Opens the outbox, or prints why not and exits 74.
+    func openOutbox(role: Outbox.Role, verify: Bool = true) throws -> Outbox {
+        do {
+            return try Outbox.open(path: storage.path, identity: outboxIdentity, maxPending: storage.maxPending,
+                                   role: role, verify: verify, log: { Log.warning($0) })
+        } catch {
+            printError("tipskiosk: \(storage.path): \(error)")
+            throw Exit.ioError
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+@testable import Outbox
+import ReportModel
+
+let identity = Outbox.Identity(kiosk: "test-kiosk-1", site: "Testgården", defaultEvent: nil)
+
+func draft(_ n: Int) -> ValidDraft {
+    try! ReportDraft(category: .unsafePlace, place: "Centrum", occurred: .now, text: "rapport \(n)", language: "sv").validated()
+}
+
+func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .store,
+          log: @escaping (String) -> Void = { _ in }) throws -> Outbox {
+    try Outbox.open(path: dir.file("outbox.sqlite"), identity: identity, maxPending: maxPending, role: role, log: log)
+}
+
+@Suite struct OutboxTests {
+    @Test func seqSurvivesRestartAndDeletion() throws {
+        let dir = TempDir()
+        do {
+            let o = try open(dir)
+            let r = try o.store((0..<3).map(draft))
+            #expect(r.map(\.seq) == [1, 2, 3])
+            let taken = try o.takePending(after: 0, limit: 10)
+            try o.markDelivered(taken.map(\.seq), at: 1)
+            #expect(try o.stats().pending == 0)
+        }
+        let o = try open(dir)   // a new process would do the same
+        #expect(try o.store([draft(9)]).map(\.seq) == [4])
+    }
+
+    @Test func seqIsNotReusedWhenTheFileIsReplaced() throws {
+        let dir = TempDir()
+        do {
+            let o = try open(dir)
+            try o.store((0..<5).map(draft))
+        }
+        for s in ["", "-wal", "-shm"] { unlink(dir.file("outbox.sqlite") + s) }
+        let o = try open(dir)
+        let seq = try #require(try o.store([draft(0)]).first?.seq)
+        #expect(seq > 5, "a fresh file must start above every seq handed out before")
+    }
+
+    @Test func idsAreUniqueOver100kStores() throws {
+        let dir = TempDir()
+        let o = try open(dir)
+        var ids = Set<String>()
+        for batch in 0..<100 {
+            for r in try o.store((0..<1000).map { draft(batch * 1000 + $0) }) {
+                #expect(UUIDv7.isValid(r.id))
+                ids.insert(r.id)
+            }
+        }
+        #expect(ids.count == 100_000)
+        #expect(try o.db.scalar("SELECT count(DISTINCT id) FROM reports") == 100_000)
+        #expect(try o.db.scalar("SELECT max(seq) - min(seq) + 1 FROM reports") == 100_000)
+    }
+
+    @Test func payloadIsTheContractObjectWithSeqAndEvent() throws {
+        let dir = TempDir()
+        let o = try open(dir)
+        try o.setEventLabel("Seniormässan 2026")
+        let r = try #require(try o.store([draft(1)]).first)
+        let row = try #require(try o.takePending(after: 0, limit: 1).first)
+        let obj = try #require(jsonObject(row.payload))
+        #expect(obj["id"] as? String == r.id)
+        #expect(obj["seq"] as? Int == Int(r.seq))
+        #expect(obj["kiosk"] as? String == "test-kiosk-1")
+        #expect(obj["event"] as? String == "Seniormässan 2026")
+        #expect(RFC3339.isValidDateOrDateTime(obj["submitted_at"] as? String ?? ""))
+    }
+
+    @Test func maxPendingRefusesAndKeepsEveryEarlierRow() throws {
+        let dir = TempDir()
+        let o = try open(dir, maxPending: 5)
+        try o.store((0..<4).map(draft))
+        #expect(throws: OutboxError.full(maxPending: 5, pending: 4)) { try o.store([draft(4), draft(5)]) }
+        try o.store([draft(4)])
+        #expect(throws: OutboxError.full(maxPending: 5, pending: 5)) { try o.store([draft(6)]) }
+        let rows = try o.takePending(after: 0, limit: 100)
+        #expect(rows.map(\.seq) == [1, 2, 3, 4, 5])
+        #expect(rows.map { jsonObject($0.payload)?["text"] as? String } == (0..<5).map { "rapport \($0)" })
+        // Delivering one makes room for exactly one.
+        try o.markDelivered([1], at: 1)
+        #expect(try o.store([draft(7)]).map(\.seq) == [6])
+    }
+
+    @Test func deadLettersAreKeptAndCounted() throws {
+        let dir = TempDir()
+        let o = try open(dir)
+        try o.store((0..<3).map(draft))
+        let rows = try o.takePending(after: 0, limit: 3)
+        try o.markDead(seq: rows[1].seq, reasonCode: 0x87, reason: "not authorized", at: 1)
+        try o.markDelivered([rows[0].seq, rows[2].seq], at: 2)
+        let s = try o.stats()
+        #expect(s.pending == 0)
+        #expect(s.deadLetters == 1)
+        #expect(s.deadLetterCodes == [0x87: 1])
+        #expect(try o.takePending(after: 0, limit: 10).isEmpty)
+        #expect(try o.requeueDeadLetters() == 1)
+        #expect(try o.takePending(after: 0, limit: 10).map(\.seq) == [2])
+    }
+
+    @Test func inFlightRowsAreResentAfterACrash() throws {
+        let dir = TempDir()
+        do {
+            let o = try open(dir)
+            try o.store((0..<4).map(draft))
+            #expect(try o.takePending(after: 0, limit: 2).map(\.seq) == [1, 2])
+            #expect(try o.stats().inFlight == 2)
+        }
+        let g = try open(dir, role: .gateway)
+        #expect(try g.requeueInFlight() == 2)
+        #expect(try g.takePending(after: 0, limit: 10).map(\.seq) == [1, 2, 3, 4])
+    }
+
+    @Test(arguments: ["garbage", "truncated", "zeroed-header"])
+    func damagedFileIsMovedAsideNeverDeleted(kind: String) throws {
+        let dir = TempDir()
+        let path = dir.file("outbox.sqlite")
+        do {
+            let o = try open(dir)
+            try o.store((0..<2000).map(draft))   // several pages
+            try o.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        let damaged: Data
+        switch kind {
+        case "garbage": damaged = Data("this is not a database, it is a shopping list\n".utf8)
+        case "truncated": damaged = original.prefix(original.count / 3)
+        default: damaged = Data(repeating: 0, count: 100) + original.dropFirst(100)
+        }
+        try damaged.write(to: URL(fileURLWithPath: path))
+        for s in ["-wal", "-shm"] { unlink(path + s) }
+        var logged: [String] = []
+        let o = try open(dir, log: { logged.append($0) })
+        #expect(logged.count == 1)
+        #expect(logged.first?.contains("moved it aside to") == true)
+        let aside = try #require(o.recoveredFrom)
+        #expect(FileManager.default.contents(atPath: aside) == damaged, "the damaged file is kept as it was")
+        #expect(try o.stats().pending == 0)
+        let seq = try #require(try o.store([draft(1)]).first?.seq)
+        #expect(seq > 2000, "seq continues above what the damaged file held")
+        // A later open of the fresh file still says what happened.
+        let again = try open(dir)
+        #expect(again.recoveredFrom == aside)
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Glibc
+
+/// A temporary folder for one test, removed when the value goes away (set TIPSKIOSK_KEEP_TEST_DATA=1 to keep it).
+public final class TempDir: @unchecked Sendable {
+    public let path: String
+    public init(_ name: String = "t") {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        var template = Array("\(base)/tipskiosk-\(name)-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        path = String(cString: p!)
+    }
+    deinit {
+        if ProcessInfo.processInfo.environment["TIPSKIOSK_KEEP_TEST_DATA"] == nil {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+    public func file(_ name: String) -> String { "\(path)/\(name)" }
+}
+
+/// The `tipskiosk` executable built beside the test bundle (or `$TIPSKIOSK_BIN`).
+public func tipskioskBinary() -> String {
+    if let env = ProcessInfo.processInfo.environment["TIPSKIOSK_BIN"] { return env }
+    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [dir, dir.deletingLastPathComponent()] {
+        let p = candidate.appendingPathComponent("tipskiosk").path
+        if FileManager.default.isExecutableFile(atPath: p) { return p }
+    }
+    return dir.appendingPathComponent("tipskiosk").path
+}
+
+/// Writes a kiosk configuration for tests: an outbox in `dir`, a broker on `port`, and any extra lines.
+@discardableResult
+public func writeTestConfig(in dir: TempDir, kiosk: String = "test-kiosk-1", port: Int = 1883,
+                            maxPending: Int = 100_000, extraKiosk: String = "", extraMQTT: String = "",
+                            extra: String = "") -> String {
+    let text = """
+        [kiosk]
+        id = "\(kiosk)"
+        site = "Testgården, Götene"
+        languages = ["sv", "en"]
+        idle_timeout_s = 90
+        places = ["Ungdomsgården", "Centrum"]
+        \(extraKiosk)
+
+        [storage]
+        path = "outbox.sqlite"
+        max_pending = \(maxPending)
+
+        [mqtt]
+        host = "127.0.0.1"
+        port = \(port)
+        topic_prefix = "lagesbild/v1"
+        qos = 1
+        keepalive_s = 5
+        \(extraMQTT)
+        \(extra)
+        """
+    let path = dir.file("tipskiosk.toml")
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    return path
+}
+
+/// The result of a finished child process.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs a program to completion with `input` on its standard input.
+public func runProcess(_ path: String, _ args: [String], input: Data? = nil,
+                       environment: [String: String]? = nil) throws -> ProcessResult {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    if let environment { p.environment = environment }
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = inp
+    try p.run()
+    // Read both pipes concurrently with the writer so that a large output never blocks the child.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var outData = Data(), errData = Data()   // each written by one block, read after wait()
+    group.enter()
+    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    group.enter()
+    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    if let input { try? inp.fileHandleForWriting.write(contentsOf: input) }
+    try? inp.fileHandleForWriting.close()
+    group.wait()
+    p.waitUntilExit()
+    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs `tipskiosk` with arguments.
+public func tipskiosk(_ args: [String], input: Data? = nil) throws -> ProcessResult {
+    try runProcess(tipskioskBinary(), args, input: input)
+}
+
+/// JSON Lines of `n` valid submit inputs, numbered in the text so that a test can tell them apart.
+public func submitLines(_ n: Int, from start: Int = 0, category: String = "drugs") -> Data {
+    var s = ""
+    s.reserveCapacity(n * 120)
+    for i in start..<(start + n) {
+        s += #"{"category":"\#(category)","place":"Centrum","occurred":"today","text":"rapport nummer \#(i)","reporter":{"role":"visitor","age_group":"youth"}}"# + "\n"
+    }
+    return Data(s.utf8)
+}
+
+/// Parses a JSON object from text (tests only).
+public func jsonObject(_ text: String) -> [String: Any]? {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+public func waitUntil(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}
