@@ -29,11 +29,12 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CLinux"),
         .target(name: "KioskConfig"),
         .target(name: "KioskLog"),
         .target(name: "Outbox", dependencies: ["ReportModel", "CSQLite"]),
         .target(name: "MQTTClient", dependencies: ["CMosquitto"]),
-        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "MQTTClient", "KioskConfig", "KioskLog"]),
+        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "MQTTClient", "KioskConfig", "KioskLog", "CLinux"]),
         .target(name: "Prompt", dependencies: [
             "ReportModel", "Outbox", "KioskConfig",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -83,6 +83,13 @@ private let mosquittoLibraryInitResult: Int32 = mosquitto_lib_init()
 /// messages that were still unacknowledged, under their old message ids. A
 /// fresh `MQTTClient` per connection sends only what the caller publishes.
 ///
+/// **No connect timeout.** libmosquitto does not give up on a TCP or TLS
+/// connect that never completes; if ``MQTTClientDelegate/mqttDidConnect(_:reasonCode:receiveMaximum:sessionPresent:)``
+/// has not come within your own deadline, drop the client.
+///
+/// **Going away.** Releasing the client without ``disconnect()`` closes the
+/// socket without DISCONNECT, so the broker publishes the will (if any).
+///
 /// Payloads are never logged; ``logHandler`` gets libmosquitto's log lines,
 /// which name topics, ids and sizes only.
 public final class MQTTClient {
@@ -118,6 +125,8 @@ public final class MQTTClient {
     public private(set) var lastErrorLogMessage: String?
 
     private let handle: OpaquePointer
+    /// Counts on_disconnect calls, to notice failures libmosquitto does not report.
+    private var disconnectCallbacks = 0
     #if DEBUG
     private let ownerThread = pthread_self()
     #endif
@@ -252,6 +261,7 @@ public final class MQTTClient {
 
     private func didDisconnect(reasonCode: Int32) {
         isConnected = false
+        disconnectCallbacks &+= 1
         delegate?.mqttDidDisconnect(self, reasonCode: reasonCode)
     }
 
@@ -279,6 +289,7 @@ public final class MQTTClient {
         assertOwnerThread()
         isConnected = false
         lastErrorLogMessage = nil
+        lastConnackReasonCode = nil
         let rc = mosquitto_connect_bind_async(handle, options.host, options.port,
                                               options.keepaliveSeconds, options.bindAddress)
         if rc == Int32(MOSQ_ERR_EAI.rawValue) {
@@ -338,8 +349,9 @@ public final class MQTTClient {
         assertOwnerThread()
         try withExtendedLifetime(self) {
             guard mosquitto_socket(handle) >= 0 else { return }
+            let before = disconnectCallbacks
             let rc = mosquitto_loop_read(handle, 1)
-            try loopCheck(rc, "read from broker")
+            try loopCheck(rc, "read from broker", disconnectCallbacksBefore: before)
         }
     }
 
@@ -351,8 +363,9 @@ public final class MQTTClient {
         assertOwnerThread()
         try withExtendedLifetime(self) {
             guard mosquitto_socket(handle) >= 0 else { return }
+            let before = disconnectCallbacks
             let rc = mosquitto_loop_write(handle, 1)
-            try loopCheck(rc, "write to broker")
+            try loopCheck(rc, "write to broker", disconnectCallbacksBefore: before)
         }
     }
 
@@ -367,13 +380,20 @@ public final class MQTTClient {
         assertOwnerThread()
         try withExtendedLifetime(self) {
             guard mosquitto_socket(handle) >= 0 else { return }
+            let before = disconnectCallbacks
             let rc = mosquitto_loop_misc(handle)
-            try loopCheck(rc, "keepalive")
+            try loopCheck(rc, "keepalive", disconnectCallbacksBefore: before)
         }
     }
 
-    private func loopCheck(_ rc: Int32, _ operation: String) throws {
+    private func loopCheck(_ rc: Int32, _ operation: String, disconnectCallbacksBefore: Int) throws {
         if rc == Int32(MOSQ_ERR_SUCCESS.rawValue) { return }
+        // libmosquitto 2.0.11 closes the socket on a failed TLS handshake in
+        // mosquitto_loop_read without calling on_disconnect; make sure every
+        // lost connection reaches the delegate exactly once.
+        if disconnectCallbacks == disconnectCallbacksBefore && mosquitto_socket(handle) < 0 {
+            didDisconnect(reasonCode: rc)
+        }
         if let code = lastConnackReasonCode, code != 0,
            rc == Int32(MOSQ_ERR_CONN_REFUSED.rawValue) || rc == Int32(MOSQ_ERR_PROTOCOL.rawValue) {
             throw MQTTError.connectionRefused(reasonCode: code, protocolVersion: options.protocolVersion)
@@ -485,3 +505,7 @@ private extension String {
         self = "0x" + (hex.count < 2 ? "0" + hex : hex)
     }
 }
+
+/// `MQTTClient` belongs to one thread; it must not cross isolation domains.
+@available(*, unavailable)
+extension MQTTClient: Sendable {}

@@ -46,7 +46,7 @@ public enum MQTTError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .system(operation, err):
             return "\(operation): \(String(cString: strerror(err)))"
         case let .connectionLost(operation, code):
-            return "\(operation): connection lost: \(MQTTError.mosquittoText(code))"
+            return "\(operation): \(MQTTError.mosquittoText(code))"
         case let .connectionRefused(reasonCode, version):
             return "broker refused the connection: \(MQTTClient.describeConnack(reasonCode: reasonCode, protocolVersion: version))"
         case let .invalidArgument(text):

@@ -1,3 +1,4 @@
+import Foundation
 import ReportModel
 
 /// The screens of the prompt. The visitor's steps follow CONTRACT §7.
@@ -137,15 +138,17 @@ public struct PromptFlow: Sendable {
         step != .welcome || staffSession || paperMode || category != nil || notice != nil
     }
 
-    /// The next time `handle(.tick, now:)` should be called, if any.
-    public var nextDeadline: Int64? {
+    /// The next time (after `now`) at which `handle(.tick, now:)` should be called, if any.
+    public func nextDeadline(now: Int64) -> Int64? {
         var d: [Int64] = []
         if step == .thanks, let t = thanksUntil { d.append(t) }
         if step != .storing && hasSomethingToWipe { d.append(lastActivity + config.idleTimeoutMillis) }
-        if step == .staffPIN, let until = lockout.lockedUntil, until > lastActivity {
-            d.append(until)
+        if step == .staffPIN, let until = lockout.lockedUntil, until > now {
+            // Wake at the end of the lockout, and each minute before it so the minutes shown count down.
+            let left = until - now
+            d.append(now + (left % 60_000 == 0 ? 60_000 : left % 60_000))
         }
-        return d.min()
+        return d.min().map { max($0, now) }
     }
 
     /// Handles one event at time `now` and returns what the shell must do.
@@ -193,6 +196,7 @@ public struct PromptFlow: Sendable {
     private mutating func checkTimers(now: Int64) -> [FlowEffect] {
         if step == .thanks, let t = thanksUntil, now >= t {
             goToWelcome()
+            language = 0
             return [.clearScreen]
         }
         if step != .storing && hasSomethingToWipe && now - lastActivity >= config.idleTimeoutMillis {
@@ -248,7 +252,7 @@ public struct PromptFlow: Sendable {
                 notice = .pressDigit
             }
         case .place:
-            let r = edit(&placeEditor, key)
+            let r = Self.edit(&placeEditor, key, notice: &notice)
             if r == .back { step = .category }
             if r == .enter {
                 let typed = placeEditor.committedValue
@@ -276,14 +280,14 @@ public struct PromptFlow: Sendable {
                 notice = .pressDigit
             }
         case .text:
-            let r = edit(&textEditor, key)
+            let r = Self.edit(&textEditor, key, notice: &notice)
             if r == .back { step = .when }
             if r == .enter {
                 let typed = textEditor.committedValue
                 if typed.isEmpty { notice = .textEmpty } else { reportText = typed; step = .contact }
             }
         case .contact:
-            let r = edit(&contactEditor, key)
+            let r = Self.edit(&contactEditor, key, notice: &notice)
             if r == .back { step = .text }
             if r == .enter {
                 contact = ContactParser.parse(contactEditor.committedValue)
@@ -315,13 +319,14 @@ public struct PromptFlow: Sendable {
             break // the store answers before the next key is read
         case .thanks:
             goToWelcome()
+            language = 0
             return [.clearScreen]
         case .staffPIN:
             if lockout.isLocked(now: now) {
                 if key == .escape { goToWelcome() }
                 return []
             }
-            let r = edit(&pinEditor, key)
+            let r = Self.edit(&pinEditor, key, notice: &notice)
             if r == .back { goToWelcome(); return [.clearScreen] }
             if r == .enter {
                 let pin = pinEditor.text
@@ -355,7 +360,7 @@ public struct PromptFlow: Sendable {
                 if key == .escape { leaveStaff(); return [.clearScreen] }
             }
         case .staffEvent:
-            let r = edit(&eventEditor, key)
+            let r = Self.edit(&eventEditor, key, notice: &notice)
             if r == .back { step = .staffMenu }
             if r == .enter {
                 let label = eventEditor.committedValue
@@ -412,7 +417,7 @@ public struct PromptFlow: Sendable {
 
     private enum EditResult { case none, enter, back }
 
-    private mutating func edit(_ editor: inout LineEditor, _ key: Key) -> EditResult {
+    private static func edit(_ editor: inout LineEditor, _ key: Key, notice: inout Notice?) -> EditResult {
         switch key {
         case .char(let c):
             if !editor.type(c) && editor.isFull { notice = .limitReached }

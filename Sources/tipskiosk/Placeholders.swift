@@ -5,16 +5,15 @@ struct PromptCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
     func run() throws { throw Exit.unavailable }
 }
-struct GatewayCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "Deliver the outbox to the MQTT broker.")
-    @OptionGroup var options: ConfigOption
-    func run() throws { throw Exit.unavailable }
-}
-struct DemoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Everything on one machine.")
-    func run() throws { throw Exit.unavailable }
-}
 struct HashPINCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hash-pin", abstract: "Make the staff PIN hash for the configuration file.")
     func run() throws { throw Exit.unavailable }
+}
+
+extension DemoCommand {
+    static let demoPINHash = ""
+    func runPromptForDemo(configPath: String, received: String) throws {
+        printError("the prompt is not built yet; pipe JSON Lines into `tipskiosk demo` instead")
+        throw Exit.unavailable
+    }
 }

@@ -54,6 +54,7 @@ struct StatusSnapshot {
     /// The broker state as the gateway last saw it; "unknown" when no gateway runs (its word would be stale).
     var broker: String? {
         guard let g = gateway else { return nil }
+        if g.broker == "stopped" { return "disconnected (gateway stopped)" }
         return gatewayRunning ? g.broker : "unknown (gateway not running)"
     }
 

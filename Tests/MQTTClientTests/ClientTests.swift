@@ -127,6 +127,7 @@ import Glibc
         let lines = sub.waitFor(count: 1, timeout: 5)
         Thread.sleep(forTimeInterval: 0.3)
         #expect(sub.lines == ["test/allowed/x yes"])
+        #expect(broker.logText.contains("Denied PUBLISH"))
         _ = lines
     }
 
@@ -208,10 +209,11 @@ import Glibc
         try #require(rec.connects.first?.reasonCode == 0)
         let start = Date()
         // The client goes silent: no loopMisc, so no PINGREQ.
-        let lines = sub.waitFor(count: 1, timeout: 15)
+        let lines = sub.waitFor(count: 1, timeout: 20)
         let elapsed = Date().timeIntervalSince(start)
         #expect(lines == ["\(topic) offline"])
-        #expect(elapsed > 6 && elapsed < 10)
+        // 1.5 x keepalive = 7.5 s, plus mosquitto's coarse keepalive check.
+        #expect(elapsed > 7 && elapsed < 15)
         print("will after silent client: \(elapsed) s")
         pump(client, timeout: 3) { !rec.disconnects.isEmpty }
         #expect(rec.disconnects.count == 1)
@@ -328,5 +330,59 @@ import Glibc
         var wild = testOptions(port: 1883)
         wild.will = .init(topic: "a/#", payload: [])
         #expect(throws: MQTTError.self) { try MQTTClient(options: wild) }
+    }
+
+    @Test func connectDoesNotBlockOnUnreachableAddress() throws {
+        // TEST-NET-1: either unreachable at once, or a pending connect.
+        var opts = testOptions(port: 1883)
+        opts.host = "192.0.2.1"
+        let rec = Recorder()
+        let client = try MQTTClient(options: opts)
+        client.delegate = rec
+        let start = Date()
+        var thrown: MQTTError?
+        do { try client.connect() } catch let e as MQTTError { thrown = e }
+        #expect(Date().timeIntervalSince(start) < 0.5)
+        if let thrown {
+            print("192.0.2.1: connect threw at once:", thrown)
+        } else {
+            #expect(client.socket >= 0)
+            #expect(client.wantsWrite)      // CONNECT queued behind the pending TCP connect
+            let errors = pump(client, timeout: 1) { !rec.connects.isEmpty || !rec.disconnects.isEmpty }
+            print("192.0.2.1 after 1 s:", rec.connects, rec.disconnects, errors)
+            #expect(rec.connects.isEmpty)
+        }
+    }
+
+    @Test func peerClosingBeforeConnackIsADisconnect() throws {
+        // A TCP server that accepts and closes at once.
+        let port = try TestBrokerTools.freeLoopbackPort()
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var yes: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(bound == 0 && listen(listener, 4) == 0)
+
+        let rec = Recorder()
+        let client = try MQTTClient(options: testOptions(port: port))
+        client.delegate = rec
+        try client.connect()
+        let errors = pump(client, timeout: 3, onIteration: {
+            var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 0) > 0 { close(accept(listener, nil, nil)) }
+        }) { !rec.disconnects.isEmpty }
+        #expect(rec.connects.isEmpty)
+        #expect(rec.disconnects.count == 1)
+        #expect(rec.disconnects.first != 0)
+        #expect(client.socket == -1)
+        #expect(errors.count == 1)
+        print("peer closed before CONNACK:", rec.disconnects, errors.map(\.description))
     }
 }

@@ -1,0 +1,407 @@
+import Glibc
+import KioskConfig
+import KioskLog
+import MQTTClient
+import Outbox
+import ReportModel
+
+/// The gateway daemon: delivers the outbox to the MQTT broker, at least once and in order, and tells the truth
+/// about how it is doing (retained status, `tipskiosk status`, systemd's `STATUS=`).
+///
+/// One thread, one poll() loop over: the broker socket, a signalfd (SIGTERM/SIGINT/SIGHUP), and an inotify
+/// watch on the outbox folder (a report stored by another process wakes the loop at once). With nothing to do
+/// it wakes once a second for the MQTT keepalive, nothing more.
+///
+/// Delivery: oldest first, a window of reports in flight (`mqtt.window`, at most the broker's Receive Maximum).
+/// A row is deleted only after a PUBACK whose reason code is success (< 0x80); a refusal (>= 0x80) moves the
+/// row to the dead letters with its code, never retried in a loop. A lost connection puts what was in flight
+/// back in the queue, and the next connection (a fresh libmosquitto handle, clean start) sends it again with
+/// the same `id` and `seq`; so does the next start after a `kill -9`.
+public final class Gateway: MQTTClientDelegate {
+    public struct Settings: Sendable {
+        public var config: Configuration
+        public var version: String
+        public var password: String?
+        public var environment: [String: String]
+        public init(config: Configuration, version: String, password: String?, environment: [String: String]) {
+            self.config = config
+            self.version = version
+            self.password = password
+            self.environment = environment
+        }
+    }
+
+    enum Link: Equatable {
+        case waiting(until: Double)      // disconnected, reconnect at this monotonic time
+        case connecting(since: Double)
+        case connected
+    }
+
+    let settings: Settings
+    var config: Configuration { settings.config }
+    let outbox: Outbox
+    let notifier: SystemdNotifier
+    private var client: MQTTClient?
+    private var retiredClients: [MQTTClient] = []
+    private var link: Link = .waiting(until: 0)
+    private var protocolVersion: MQTTOptions.ProtocolVersion
+    private var backoff = Backoff(initial: 1, maximum: 60)
+    private var rng = SystemRandomNumberGenerator()
+
+    private var inflight: [Int32: Outbox.Pending] = [:]
+    private var statusMessageIDs: Set<Int32> = []
+    private var lastTakenSeq: Int64 = 0
+    private var acked: [Int64] = []
+    private var mayHaveMore = true
+    private var window = 1
+    private var lastError: String?
+    private var lastDataVersion: Int64 = 0
+
+    private var stopping = false
+    private var stopDeadline = 0.0
+    private var offlineSent = false
+    private var statusDirty = true
+    private var lastStatusAt = -10.0
+    private var lastSystemdStatus = ""
+    private var nextWatchdog = 0.0
+    private var nextFallbackCheck = 0.0
+    private var dbErrorSince: Double?
+
+    public init(settings: Settings, outbox: Outbox) {
+        self.settings = settings
+        self.outbox = outbox
+        self.notifier = SystemdNotifier(environment: settings.environment)
+        self.protocolVersion = settings.config.mqtt.protocolVersion == 4 ? .v311 : .v5
+    }
+
+    // MARK: Loop
+
+    /// Runs until SIGTERM, SIGINT or SIGHUP. Returns the exit status (0 on a clean stop).
+    public func run() -> Int32 {
+        let signals = SignalFD([SIGTERM, SIGINT, SIGHUP])
+        let dir = String(outbox.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+        let file = String(outbox.path.split(separator: "/").last ?? "")
+        let watch = FolderWatch(folder: dir.isEmpty ? "." : dir, names: [file, file + "-wal"])
+        if watch == nil { Log.warning("cannot watch \(dir) with inotify; new reports are noticed within 2 s instead") }
+
+        do {
+            let requeued = try outbox.requeueInFlight()
+            if requeued > 0 { Log.notice("\(requeued) reports were in flight when the gateway last stopped; they are sent again") }
+        } catch {
+            Log.error("outbox: \(error)")
+            return 74
+        }
+        lastDataVersion = outbox.dataVersion()
+        if let moved = outbox.recoveredFrom { Log.warning("this outbox was started fresh after a damaged one was moved aside to \(moved)") }
+        setGatewayState("disconnected")
+        notifier.notify("READY=1\nSTATUS=Outbox open; connecting to \(config.mqtt.host):\(config.mqtt.port)")
+        Log.info("gateway \(settings.version) for kiosk \(config.kiosk.id): outbox \(outbox.path), broker \(config.mqtt.host):\(config.mqtt.port)")
+
+        while true {
+            let now = monotonicSeconds()
+            if !stopping, case .waiting(let until) = link, now >= until { startConnect(now: now) }
+            if case .connecting(let since) = link, now - since > 20 {
+                connectionFailed("no answer from the broker within 20 s", now: now)
+            }
+            if let c = client {
+                do { try c.loopMisc() } catch { /* the delegate was told; teardown below */ }
+            }
+            teardownRetired()
+            if let interval = notifier.watchdogInterval, now >= nextWatchdog {
+                notifier.notify("WATCHDOG=1")
+                nextWatchdog = now + interval
+            }
+            flushAcks(now: now)
+            if link == .connected && !stopping { fill() }
+            if link == .connected && statusDirty && now - lastStatusAt >= 1.0 { publishStatus(online: true, now: now) }
+            if stopping {
+                if link != .connected || now >= stopDeadline { break }
+                if inflight.isEmpty && !offlineSent { publishStatus(online: false, now: now); offlineSent = true }
+                if inflight.isEmpty && offlineSent && statusMessageIDs.isEmpty { break }
+            }
+            updateSystemdStatus()
+
+            var timeout = 1.0
+            if case .waiting(let until) = link, !stopping { timeout = min(timeout, max(0, until - now)) }
+            if statusDirty && link == .connected { timeout = min(timeout, max(0, lastStatusAt + 1.0 - now)) }
+            if let _ = notifier.watchdogInterval { timeout = min(timeout, max(0, nextWatchdog - now)) }
+            if stopping { timeout = min(timeout, 0.1) }
+
+            var fds = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: watch?.fd ?? -1, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: client?.socket ?? -1, events: client?.pollEvents ?? 0, revents: 0)]
+            let n = poll(&fds, nfds_t(fds.count), Int32(timeout * 1000) + (timeout > 0 ? 1 : 0))
+            if n < 0 && errno != EINTR {
+                Log.error("poll: \(String(cString: strerror(errno)))")
+                return 71
+            }
+            if fds[0].revents != 0 {
+                for s in signals.drain() where !stopping {
+                    Log.info("signal \(s): stopping; reports in flight finish or stay pending")
+                    notifier.notify("STOPPING=1\nSTATUS=Stopping")
+                    stopping = true
+                    stopDeadline = monotonicSeconds() + 3
+                }
+            }
+            if fds[1].revents != 0, watch?.drain() == true { checkForNewReports() }
+            if monotonicSeconds() >= nextFallbackCheck {
+                checkForNewReports()
+                nextFallbackCheck = monotonicSeconds() + 2
+            }
+            if let c = client, fds[2].revents != 0 {
+                do { try c.processEvents(fds[2].revents) } catch { /* the delegate was told */ }
+            }
+        }
+
+        flushAcks(now: monotonicSeconds())
+        if let c = client, link == .connected { c.disconnect() }
+        client = nil
+        teardownRetired()
+        setGatewayState("stopped")
+        Log.info("gateway stopped")
+        return 0
+    }
+
+    private func checkForNewReports() {
+        let v = outbox.dataVersion()
+        if v != lastDataVersion {
+            lastDataVersion = v
+            mayHaveMore = true
+            statusDirty = true
+        }
+    }
+
+    // MARK: Connection
+
+    private func startConnect(now: Double) {
+        var tls: MQTTOptions.TLSOptions? = nil
+        if config.mqtt.tls {
+            tls = MQTTOptions.TLSOptions(caFile: config.mqtt.caFile, certFile: config.mqtt.certFile, keyFile: config.mqtt.keyFile)
+        }
+        let will = MQTTOptions.Will(topic: config.statusTopic(), payload: Array(statusPayload(online: false, withCounts: false).utf8),
+                                    qos: 1, retain: true)
+        let options = MQTTOptions(host: config.mqtt.host, port: Int32(config.mqtt.port), clientID: config.kiosk.id,
+                                  keepaliveSeconds: Int32(config.mqtt.keepaliveSeconds), protocolVersion: protocolVersion,
+                                  username: config.mqtt.username, password: settings.password, tls: tls, will: will)
+        do {
+            let c = try MQTTClient(options: options)
+            c.delegate = self
+            c.logHandler = { level, text in if level == 8 { Log.debug("libmosquitto: \(text)") } }
+            client = c
+            link = .connecting(since: now)
+            try c.connect()
+            setGatewayState("connecting")
+        } catch {
+            connectionFailed("\(error)", now: now)
+        }
+    }
+
+    /// Gives up this connection attempt or connection and schedules the next one with backoff.
+    private func connectionFailed(_ why: String, now: Double, retryAt: Double? = nil) {
+        let wasConnected = link == .connected
+        if let c = client { retiredClients.append(c); client = nil }
+        inflight.removeAll()
+        statusMessageIDs.removeAll()
+        let delay = retryAt.map { $0 - now } ?? backoff.nextDelay(using: &rng)
+        link = .waiting(until: now + delay)
+        if why != lastError || wasConnected {
+            Log.warning("broker \(config.mqtt.host):\(config.mqtt.port): \(why); retrying in \(String(format1: delay)) s")
+        }
+        lastError = why
+        setGatewayState("disconnected")
+    }
+
+    /// Destroys libmosquitto handles outside of their own callbacks.
+    private func teardownRetired() { retiredClients.removeAll() }
+
+    public func mqttDidConnect(_ client: MQTTClient, reasonCode: Int32, receiveMaximum: Int?, sessionPresent: Bool) {
+        let now = monotonicSeconds()
+        guard reasonCode == 0 else {
+            if protocolVersion == .v5 && MQTTClient.isUnsupportedProtocol(reasonCode: reasonCode) {
+                protocolVersion = .v311
+                connectionFailed("the broker does not speak MQTT 5; using MQTT 3.1.1", now: now, retryAt: now)
+            } else {
+                connectionFailed("refused: " + MQTTClient.describeConnack(reasonCode: reasonCode, protocolVersion: protocolVersion), now: now)
+            }
+            return
+        }
+        flushAcks(now: now)
+        do { try outbox.requeueInFlight() } catch { Log.warning("outbox: \(error)") }
+        link = .connected
+        backoff.reset()
+        lastError = nil
+        lastTakenSeq = 0
+        inflight.removeAll()
+        mayHaveMore = true
+        window = max(1, min(config.mqtt.window, receiveMaximum ?? 65535))
+        Log.notice("connected to \(config.mqtt.host):\(config.mqtt.port) (\(protocolName)); window \(window)")
+        setGatewayState("connected")
+        publishStatus(online: true, now: now)
+    }
+
+    public func mqttDidDisconnect(_ client: MQTTClient, reasonCode: Int32) {
+        guard client === self.client else { return }
+        if stopping && reasonCode == 0 { return }
+        let now = monotonicSeconds()
+        if link == .connected || reasonCode != 0 {
+            connectionFailed(MQTTClient.describeDisconnect(reasonCode: reasonCode), now: now)
+        } else {
+            connectionFailed("connection closed", now: now)
+        }
+    }
+
+    public func mqttDidPublish(_ client: MQTTClient, messageID: Int32, reasonCode: Int32) {
+        if statusMessageIDs.remove(messageID) != nil {
+            if MQTTClient.isFailure(reasonCode: reasonCode) {
+                Log.warning("the broker refused the status message: \(MQTTClient.describeReason(code: reasonCode))")
+            }
+            return
+        }
+        guard let row = inflight.removeValue(forKey: messageID) else { return }
+        if MQTTClient.isFailure(reasonCode: reasonCode) {
+            let reason = MQTTClient.describeReason(code: reasonCode)
+            Log.warning("the broker refused report seq \(row.seq) id \(row.id): \(reason); kept as a dead letter")
+            do {
+                try outbox.markDead(seq: row.seq, reasonCode: Int(reasonCode), reason: reason, at: outbox.clock.now().unixMillis)
+            } catch {
+                Log.error("outbox: cannot record the dead letter for seq \(row.seq): \(error); it will be sent again")
+            }
+            lastError = "report seq \(row.seq) refused: \(reason)"
+            statusDirty = true
+        } else {
+            acked.append(row.seq)
+        }
+    }
+
+    private var protocolName: String { protocolVersion == .v5 ? "MQTT 5" : "MQTT 3.1.1" }
+
+    // MARK: Delivery
+
+    /// Publishes pending reports, oldest first, until the window is full.
+    private func fill() {
+        guard let c = client else { return }
+        while mayHaveMore && inflight.count < window {
+            let room = window - inflight.count
+            let rows: [Outbox.Pending]
+            do {
+                rows = try outbox.takePending(after: lastTakenSeq, limit: room)
+                dbErrorSince = nil
+            } catch {
+                noteDatabaseError(error)
+                return
+            }
+            if rows.count < room { mayHaveMore = false }
+            for row in rows {
+                do {
+                    let mid = try c.publish(topic: config.reportsTopic(), payload: Array(row.payload.utf8),
+                                            qos: Int32(config.mqtt.qos), retain: false,
+                                            userProperties: [("id", row.id), ("kiosk", config.kiosk.id), ("seq", String(row.seq))])
+                    inflight[mid] = row
+                    lastTakenSeq = row.seq
+                } catch {
+                    // Not connected any more: the row stays in flight in the outbox and is sent again after
+                    // the reconnect (requeueInFlight). The delegate has been or will be told.
+                    lastTakenSeq = row.seq
+                    mayHaveMore = true
+                    return
+                }
+            }
+            if rows.isEmpty { break }
+        }
+    }
+
+    /// Deletes what the broker acknowledged, in one transaction per loop turn.
+    private func flushAcks(now: Double) {
+        guard !acked.isEmpty else { return }
+        do {
+            try outbox.markDelivered(acked, at: outbox.clock.now().unixMillis)
+            acked.removeAll(keepingCapacity: true)
+            statusDirty = true
+            dbErrorSince = nil
+        } catch {
+            noteDatabaseError(error)
+        }
+    }
+
+    private func noteDatabaseError(_ error: OutboxError) {
+        let now = monotonicSeconds()
+        if dbErrorSince == nil {
+            dbErrorSince = now
+            Log.error("outbox: \(error); retrying")
+        } else if let since = dbErrorSince, now - since > 60 {
+            Log.error("outbox unusable for a minute (\(error)); exiting so that systemd restarts the gateway")
+            exit(74)
+        }
+    }
+
+    // MARK: Status
+
+    /// The §5 payload. `since` is when the current state began; the last will carries no counts (they would
+    /// be stale by the time the broker sends it).
+    private func statusPayload(online: Bool, withCounts: Bool, since: String? = nil) -> String {
+        let clock = outbox.clock
+        var message = StatusMessage(kiosk: config.kiosk.id, online: online, pending: nil, oldestPendingAt: nil,
+                                    lastAckAt: nil, deadLetters: nil, version: settings.version, since: since)
+        if withCounts, let stats = try? outbox.stats() {
+            message.pending = stats.pending
+            message.oldestPendingAt = stats.oldestPendingAt.map(clock.format)
+            message.deadLetters = stats.deadLetters
+            message.lastAckAt = outbox.gatewayState()?.lastAckAt.map(clock.format)
+        }
+        return message.json
+    }
+
+    /// When the gateway last connected (the `since` of the online status).
+    private var onlineSince: String?
+
+    private func publishStatus(online: Bool, now: Double) {
+        guard let c = client, link == .connected else { return }
+        let since = online ? onlineSince : outbox.clock.format(outbox.clock.now().unixMillis)
+        let payload = statusPayload(online: online, withCounts: true, since: since)
+        do {
+            let mid = try c.publish(topic: config.statusTopic(), payload: Array(payload.utf8), qos: 1, retain: true)
+            statusMessageIDs.insert(mid)
+        } catch {
+            return
+        }
+        statusDirty = false
+        lastStatusAt = now
+    }
+
+    private func setGatewayState(_ broker: String) {
+        let ms = outbox.clock.now().unixMillis
+        onlineSince = broker == "connected" ? outbox.clock.format(ms) : nil
+        let previous = outbox.gatewayState()
+        let since = previous?.broker == broker ? previous?.since ?? ms : ms
+        do {
+            try outbox.setGatewayState(GatewayState(broker: broker, since: since, lastAckAt: nil, lastError: lastError,
+                                                    protocolName: broker == "connected" ? protocolName : nil,
+                                                    pid: getpid(), updatedAt: ms))
+        } catch {
+            Log.warning("outbox: cannot record the gateway state: \(error)")
+        }
+        updateSystemdStatus()
+    }
+
+    private func updateSystemdStatus() {
+        guard notifier.isActive else { return }
+        let text: String
+        switch link {
+        case .connected: text = "Connected to \(config.mqtt.host):\(config.mqtt.port) (\(protocolName)); \(inflight.count) in flight"
+        case .connecting: text = "Connecting to \(config.mqtt.host):\(config.mqtt.port)"
+        case .waiting(let until):
+            text = "Not connected: \(lastError ?? "starting"); next try in \(Int(max(0, until - monotonicSeconds()).rounded(.up))) s"
+        }
+        if text != lastSystemdStatus {
+            lastSystemdStatus = text
+            notifier.notify("STATUS=\(text)")
+        }
+    }
+}
+
+extension String {
+    init(format1 value: Double) {
+        let tenths = Int((value * 10).rounded())
+        self = "\(tenths / 10).\(tenths % 10)"
+    }
+}

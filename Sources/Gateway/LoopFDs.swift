@@ -1,0 +1,75 @@
+import CLinux
+import Glibc
+
+/// The termination signals as a file descriptor (signalfd), so the gateway's poll() loop sees them as events.
+/// The signals are blocked for the calling thread; call before other threads start.
+final class SignalFD {
+    let fd: Int32
+    init(_ signals: [Int32]) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        fd = signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+    }
+    deinit { close(fd) }
+
+    /// The signals that arrived since the last call.
+    func drain() -> [Int32] {
+        var out: [Int32] = []
+        var info = signalfd_siginfo()
+        while read(fd, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
+            out.append(Int32(info.ssi_signo))
+        }
+        return out
+    }
+}
+
+/// Watches the outbox's folder (inotify) so that a report committed by another process wakes the gateway at
+/// once, without polling. Only writes to the database file and its WAL count.
+final class FolderWatch {
+    let fd: Int32
+    private let names: Set<String>
+
+    init?(folder: String, names: Set<String>) {
+        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else { return nil }
+        self.names = names
+        let mask = UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)
+        if inotify_add_watch(fd, folder, mask) < 0 {
+            close(fd)
+            return nil
+        }
+    }
+    deinit { close(fd) }
+
+    /// True when one of the watched files changed since the last call.
+    func drain() -> Bool {
+        var changed = false
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            var offset = 0
+            buffer.withUnsafeBytes { raw in
+                while offset + MemoryLayout<inotify_event>.size <= n {
+                    let len = Int(raw.load(fromByteOffset: offset + 12, as: UInt32.self))
+                    let nameStart = offset + MemoryLayout<inotify_event>.size
+                    if len > 0 {
+                        let bytes = raw[nameStart..<min(nameStart + len, n)].prefix { $0 != 0 }
+                        if names.contains(String(decoding: bytes, as: UTF8.self)) { changed = true }
+                    }
+                    offset = nameStart + len
+                }
+            }
+        }
+        return changed
+    }
+}
+
+/// Monotonic seconds (never jumps with the wall clock): for every timer of the loop.
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -1,0 +1,172 @@
+import Foundation
+import ReportModel
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The visitor prompt on a terminal: `tipskiosk prompt`.
+public enum PromptProgram {
+    private static let running = NSLock()
+
+    /// Runs the prompt on the terminal `input`/`output` (usually both the same tty) until the terminal hangs up
+    /// (read returns 0 or EIO, POLLHUP) or SIGTERM/SIGHUP/SIGINT/SIGQUIT arrives (as a signal: the keys Ctrl-C,
+    /// Ctrl-\, Ctrl-Z and Ctrl-D are ordinary keys in raw mode and never end it). The terminal mode is restored
+    /// and the screen wiped on every way out, also on a crash signal.
+    ///
+    /// A single-threaded `poll()` loop: no busy waiting (with nothing pending it sleeps until input or a signal),
+    /// SIGWINCH is handled through a self-pipe. Only one prompt can run in a process at a time (signal handlers
+    /// are process-wide).
+    ///
+    /// - Returns: the exit status: 0 after a hang-up or a terminating signal, 78 (`EX_CONFIG`) when no language
+    ///   file can be found, 74 (`EX_IOERR`) on another I/O error, 70 when a prompt already runs in this process.
+    public static func run(settings: PromptSettings, store: PromptStore, input: Int32, output: Int32) -> Int32 {
+        let texts: Texts
+        do {
+            texts = try Texts.load(languages: settings.languages, directory: settings.languageDirectory)
+        } catch {
+            let device = TerminalDevice(input: input, output: output)
+            _ = device.writeAll("tipskiosk prompt: \(error)\r\n")
+            return 78
+        }
+        guard running.try() else { return 70 }
+        defer { running.unlock() }
+
+        let device = TerminalDevice(input: input, output: output)
+        guard let signals = SignalSetup.install(terminalFD: input, saved: device.saved) else { return 71 }
+        device.enterRawMode()
+        defer {
+            _ = device.writeAll(TerminalDevice.teardown)
+            device.restore()
+            signals.uninstall()
+        }
+        guard device.writeAll(TerminalDevice.setup) else { return 0 }
+
+        var loop = PromptLoop(settings: settings, texts: texts, store: store, device: device, signals: signals)
+        return loop.run()
+    }
+}
+
+/// The poll loop: bytes → keys → flow → effects → one frame per batch.
+struct PromptLoop {
+    let device: TerminalDevice
+    let signals: SignalSetup
+    let store: PromptStore
+    let renderer: ScreenRenderer
+    var flow: PromptFlow
+    var decoder = KeyDecoder()
+    var writer = FrameWriter()
+    var size: (rows: Int, columns: Int)
+    var lastByteAt: Int64 = 0
+    var gone = false
+
+    init(settings: PromptSettings, texts: Texts, store: PromptStore, device: TerminalDevice, signals: SignalSetup) {
+        self.device = device
+        self.signals = signals
+        self.store = store
+        self.renderer = ScreenRenderer(texts: texts, places: settings.places, site: settings.site)
+        let config = FlowConfig(languageTags: texts.packs.map(\.tag), places: settings.places,
+                                idleTimeoutMillis: Int64(max(1, settings.idleTimeoutSeconds)) * 1000,
+                                thanksMillis: Int64(max(1, settings.thanksSeconds)) * 1000,
+                                staffPINHash: settings.staffPINHash)
+        self.flow = PromptFlow(config: config, now: monotonicMillis())
+        self.size = device.size()
+    }
+
+    mutating func run() -> Int32 {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var dirty = true
+        while true {
+            if dirty {
+                draw()
+                dirty = false
+            }
+            if gone { return 0 }
+            let now = monotonicMillis()
+            var deadline = flow.nextDeadline(now: now)
+            if let p = decoder.pendingTimeoutMillis { deadline = min(deadline ?? .max, lastByteAt + Int64(p)) }
+            let timeout: Int32 = deadline.map { Int32(clamping: max(0, $0 - now)) } ?? -1
+
+            var fds = [pollfd(fd: device.input, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
+            let r = poll(&fds, 2, timeout)
+            if r < 0 {
+                if errno == EINTR { continue }
+                return 74
+            }
+            if fds[1].revents & Int16(POLLIN) != 0 {
+                for sig in signals.drain() {
+                    if sig == SIGWINCH {
+                        size = device.size()
+                        writer.invalidate()
+                        dirty = true
+                    } else {
+                        return 0
+                    }
+                }
+            }
+            let inEvents = fds[0].revents
+            if inEvents & Int16(POLLIN) != 0 {
+                let n = read(device.input, &buffer, buffer.count)
+                if n > 0 {
+                    lastByteAt = monotonicMillis()
+                    for key in decoder.feed(buffer[0..<n]) { apply(.key(key)) }
+                    dirty = true
+                } else if n == 0 {
+                    return 0 // end of file: the terminal hung up
+                } else if errno != EINTR && errno != EAGAIN {
+                    return errno == EIO ? 0 : 74
+                }
+            } else if inEvents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+                return 0
+            }
+            let later = monotonicMillis()
+            if let p = decoder.pendingTimeoutMillis, later - lastByteAt >= Int64(p) {
+                for key in decoder.flush() { apply(.key(key)) }
+                dirty = true
+            }
+            if let d = flow.nextDeadline(now: later), later >= d {
+                apply(.tick)
+                dirty = true
+            }
+            if gone { return 0 }
+        }
+    }
+
+    mutating func draw() {
+        let frame = renderer.render(flow, width: size.columns, height: size.rows, now: monotonicMillis())
+        if !device.writeAll(writer.output(for: frame)) { gone = true }
+    }
+
+    /// Hands one event to the flow and carries out its effects (which may answer with more events).
+    mutating func apply(_ event: FlowEvent) {
+        var queue = [event]
+        while !queue.isEmpty {
+            let e = queue.removeFirst()
+            for effect in flow.handle(e, now: monotonicMillis()) {
+                switch effect {
+                case .clearScreen:
+                    writer.invalidate()
+                case .store(let draft):
+                    draw() // "Saving…" on screen while the commit runs
+                    do {
+                        let r = try store.store(draft)
+                        queue.append(.stored(id: r.id, seq: r.seq))
+                    } catch {
+                        queue.append(.storeFailed(error))
+                    }
+                case .refreshStaffSnapshot:
+                    queue.append(.staffSnapshot(store.snapshot(), eventLabel: store.eventLabel()))
+                case .setEventLabel(let label):
+                    do {
+                        try store.setEventLabel(label)
+                        queue.append(.eventLabelSaved(label))
+                    } catch {
+                        queue.append(.eventLabelFailed(error))
+                    }
+                }
+            }
+        }
+    }
+}

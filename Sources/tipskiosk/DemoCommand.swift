@@ -1,0 +1,203 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import KioskConfig
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Everything on one machine: a loopback broker, the gateway, the central side, and the prompt.",
+        discussion: """
+            Starts mosquitto on a free loopback port, the gateway, and a subscriber that shows what the central
+            lägesbild service receives; then the prompt in this terminal. Without a terminal on standard input,
+            reports are read as JSON Lines (as `submit` takes them) instead, and the demo ends once the central
+            side has received them. Data stays under ./.tipskiosk-demo/. Everything stops when the demo ends.
+            """
+    )
+    @Option(help: ArgumentHelp("Where the demo keeps its files.", valueName: "dir"))
+    var dataDir = ".tipskiosk-demo"
+
+    func run() throws {
+        guard let mosquitto = findProgram("mosquitto", extra: ["/usr/sbin/mosquitto"]),
+              let subscriber = findProgram("mosquitto_sub", extra: []) else {
+            printError("tipskiosk demo needs the mosquitto broker and its clients: sudo apt-get install mosquitto mosquitto-clients")
+            throw Exit.unavailable
+        }
+        let dir = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let port = try freeLoopbackPort()
+        let brokerConfig = "\(dir)/mosquitto.conf"
+        try "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest file \(dir)/mosquitto.log\n"
+            .write(toFile: brokerConfig, atomically: true, encoding: .utf8)
+        let configPath = "\(dir)/tipskiosk.toml"
+        try demoConfig(port: port).write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        var children = Children()
+        defer { children.stopAll() }
+        try children.start(mosquitto, ["-c", brokerConfig], log: "\(dir)/mosquitto.out")
+        guard waitForPort(port, seconds: 5) else {
+            printError("tipskiosk demo: mosquitto did not start; see \(dir)/mosquitto.log")
+            throw Exit.unavailable
+        }
+        let received = "\(dir)/received.jsonl"
+        _ = FileManager.default.createFile(atPath: received, contents: nil)
+        try children.start(subscriber, ["-h", "127.0.0.1", "-p", "\(port)", "-V", "mqttv5", "-q", "1",
+                                        "-t", "lagesbild/v1/reports/#", "-F", "%t %p"], log: received)
+        try children.start(executablePath(), ["gateway", "--config", configPath], log: "\(dir)/gateway.log")
+
+        print("""
+            tipskiosk demo
+              broker:   mosquitto on 127.0.0.1:\(port)
+              gateway:  log in \(dir)/gateway.log
+              central:  what the lägesbild service receives goes to \(received)
+              config:   \(configPath)   (try: tipskiosk status --config \(configPath))
+            """)
+        if isatty(0) == 1 {
+            try runPromptForDemo(configPath: configPath, received: received)
+        } else {
+            try submitFromStandardInput(configPath: configPath, received: received)
+        }
+    }
+
+    /// Without a terminal: store the JSON Lines from stdin, then show what the central side received.
+    private func submitFromStandardInput(configPath: String, received: String) throws {
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        let submit = Process()
+        submit.executableURL = URL(fileURLWithPath: executablePath())
+        submit.arguments = ["submit", "--config", configPath]
+        let pipe = Pipe(), out = Pipe()
+        submit.standardInput = pipe
+        submit.standardOutput = out
+        try submit.run()
+        pipe.fileHandleForWriting.write(input)
+        try pipe.fileHandleForWriting.close()
+        let stored = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        submit.waitUntilExit()
+        guard submit.terminationStatus == 0 else { throw ExitCode(submit.terminationStatus) }
+        let ids = stored.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        print("stored \(ids.count) report(s) in the outbox; waiting for the central side …")
+        let deadline = Date().addingTimeInterval(15)
+        var lines: [Substring] = []
+        while Date() < deadline {
+            let text = (try? String(contentsOfFile: received, encoding: .utf8)) ?? ""
+            lines = text.split(separator: "\n")
+            if ids.allSatisfy({ id in lines.contains { $0.contains(id) } }) { break }
+            usleep(50_000)
+        }
+        for line in lines { print("central received: \(line)") }
+        let missing = ids.filter { id in !lines.contains { $0.contains(id) } }
+        if !missing.isEmpty {
+            printError("tipskiosk demo: \(missing.count) report(s) not received within 15 s; they stay in the outbox")
+            throw Exit.unavailable
+        }
+        print("all \(ids.count) report(s) arrived.")
+    }
+
+    private func demoConfig(port: Int) -> String {
+        """
+        # Made by `tipskiosk demo`; rewritten on every run.
+        [kiosk]
+        id = "demo-kiosk-1"
+        site = "Demogården"
+        event = "Demo"
+        languages = ["sv", "en"]
+        idle_timeout_s = 90
+        places = ["Ungdomsgården", "Centrum", "Busstationen", "Skolan"]
+
+        [storage]
+        path = "outbox.sqlite"
+        max_pending = 100000
+
+        [mqtt]
+        host = "127.0.0.1"
+        port = \(port)
+        topic_prefix = "lagesbild/v1"
+        qos = 1
+        keepalive_s = 30
+
+        [prompt]
+        # PIN 1234 for the demo's staff mode.
+        staff_pin_hash = "\(DemoCommand.demoPINHash)"
+        """
+    }
+}
+
+/// Child processes of the demo, stopped (SIGTERM, then SIGKILL) in reverse order.
+struct Children {
+    private var processes: [Process] = []
+
+    mutating func start(_ path: String, _ args: [String], log: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = FileHandle(forWritingAtPath: log)
+        p.standardOutput = handle
+        p.standardError = handle
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        processes.append(p)
+    }
+
+    func stopAll() {
+        for p in processes.reversed() where p.isRunning {
+            kill(p.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(5)
+            while p.isRunning && Date() < deadline { usleep(20_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            p.waitUntilExit()
+        }
+    }
+}
+
+func findProgram(_ name: String, extra: [String]) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    let dirs: [String] = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
+    for dir in dirs {
+        let candidate = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return extra.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// The path of this executable (for starting `tipskiosk gateway` and friends).
+func executablePath() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+            bind(fd, sa, len) == 0 && getsockname(fd, sa, &len) == 0
+        }
+    }
+    guard ok else { throw Exit.unavailable }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// True once something accepts TCP connections on 127.0.0.1:port.
+func waitForPort(_ port: Int, seconds: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let rc = withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        close(fd)
+        if rc == 0 { return true }
+        usleep(50_000)
+    }
+    return false
+}
