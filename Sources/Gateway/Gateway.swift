@@ -93,8 +93,8 @@ public final class Gateway: MQTTClientDelegate {
         }
         lastDataVersion = outbox.dataVersion()
         if let moved = outbox.recoveredFrom { Log.warning("this outbox was started fresh after a damaged one was moved aside to \(moved)") }
-        setGatewayState("disconnected")
         notifier.notify("READY=1\nSTATUS=Outbox open; connecting to \(config.mqtt.host):\(config.mqtt.port)")
+        setGatewayState("disconnected")
         Log.info("gateway \(settings.version) for kiosk \(config.kiosk.id): outbox \(outbox.path), broker \(config.mqtt.host):\(config.mqtt.port)")
 
         while true {
@@ -268,6 +268,7 @@ public final class Gateway: MQTTClientDelegate {
             }
             lastError = "report seq \(row.seq) refused: \(reason)"
             statusDirty = true
+            setGatewayState("connected")
         } else {
             acked.append(row.seq)
         }

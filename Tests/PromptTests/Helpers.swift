@@ -1,0 +1,67 @@
+import Foundation
+@testable import Prompt
+import ReportModel
+
+/// Keys as a terminal would send them for `s` (decoded, flushed).
+func keys(_ s: String) -> [Key] {
+    var d = KeyDecoder()
+    return d.feed(Array(s.utf8)) + d.flush()
+}
+
+/// A flow with the usual test settings.
+func makeFlow(languages: [String] = ["sv", "en"], places: [String] = ["Ungdomsgården", "Centrum"],
+              idleSeconds: Int64 = 90, pinHash: String? = nil, now: Int64 = 0) -> PromptFlow {
+    PromptFlow(config: FlowConfig(languageTags: languages, places: places, idleTimeoutMillis: idleSeconds * 1000,
+                                  thanksMillis: 8000, staffPINHash: pinHash), now: now)
+}
+
+extension PromptFlow {
+    /// Feeds typed text (decoded like terminal input) at time `now`; returns all effects.
+    @discardableResult
+    mutating func type(_ s: String, at now: Int64 = 0) -> [FlowEffect] {
+        var effects: [FlowEffect] = []
+        for k in keys(s) { effects += handle(.key(k), now: now) }
+        return effects
+    }
+
+    @discardableResult
+    mutating func press(_ k: Key, at now: Int64 = 0) -> [FlowEffect] { handle(.key(k), now: now) }
+}
+
+/// The built-in texts (sv, en), loaded as the program does.
+func builtInTexts(languages: [String] = ["sv", "en"], directory: String? = nil) throws -> Texts {
+    try Texts.load(languages: languages, directory: directory)
+}
+
+/// A store in memory that records what it was given and can be told to refuse.
+final class MemoryStore: PromptStore, @unchecked Sendable { // used from one thread at a time (lock for the test)
+    private let lock = NSLock()
+    private var _stored: [ValidDraft] = []
+    private var _label: String?
+    var refusal: StoreRefusal?
+    var nextSeq: Int64 = 1
+
+    var stored: [ValidDraft] { lock.withLock { _stored } }
+
+    func store(_ draft: ValidDraft) throws(StoreRefusal) -> (id: String, seq: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let refusal { throw refusal }
+        _stored.append(draft)
+        defer { nextSeq += 1 }
+        return ("id-\(nextSeq)", nextSeq)
+    }
+    func snapshot() -> StaffSnapshot {
+        lock.withLock {
+            StaffSnapshot(pending: _stored.count, oldestPendingAt: _stored.isEmpty ? nil : "2026-05-01T10:00:00+02:00",
+                          deadLetters: 0, broker: "connected", lastAckAt: nil, lastError: nil)
+        }
+    }
+    func eventLabel() -> String? { lock.withLock { _label } }
+    func setEventLabel(_ label: String?) throws(StoreRefusal) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let refusal { throw refusal }
+        _label = label
+    }
+}

@@ -1,0 +1,75 @@
+import Testing
+@testable import Prompt
+
+@Suite struct StaffPINTests {
+    @Test func hashHasTheDocumentedFormatAndVerifies() {
+        let h = StaffPIN.hash(pin: "2468", iterations: 1000)
+        let parts = h.split(separator: "$")
+        #expect(parts.count == 4)
+        #expect(parts[0] == "pbkdf2-sha256")
+        #expect(parts[1] == "1000")
+        #expect(Data(base64Encoded: String(parts[2]))?.count == 16)
+        #expect(Data(base64Encoded: String(parts[3]))?.count == 32)
+        #expect(StaffPIN.verify(pin: "2468", against: h))
+        #expect(!StaffPIN.verify(pin: "2469", against: h))
+        #expect(!StaffPIN.verify(pin: "", against: h))
+        #expect(StaffPIN.isWellFormed(h))
+    }
+
+    @Test func saltsDiffer() {
+        #expect(StaffPIN.hash(pin: "1", iterations: 10) != StaffPIN.hash(pin: "1", iterations: 10))
+    }
+
+    @Test func knownAnswer() {
+        // PBKDF2-HMAC-SHA256("password", "salt", 1, 32) from RFC 7914 §11 test vectors.
+        let salt = Data("salt".utf8).base64EncodedString()
+        let expected = Data([0x12, 0x0f, 0xb6, 0xcf, 0xfc, 0xf8, 0xb3, 0x2c, 0x43, 0xe7, 0x22, 0x52, 0x56, 0xc4, 0xf8, 0x37,
+                             0xa8, 0x65, 0x48, 0xc9, 0x2c, 0xcc, 0x35, 0x48, 0x08, 0x05, 0x98, 0x7c, 0xb7, 0x0b, 0xe1, 0x7b])
+        let h = "pbkdf2-sha256$1$\(salt)$\(expected.base64EncodedString())"
+        #expect(StaffPIN.verify(pin: "password", against: h))
+        #expect(!StaffPIN.verify(pin: "passwore", against: h))
+    }
+
+    @Test func malformedHashesNeverVerify() {
+        for bad in ["", "1234", "pbkdf2-sha256$1000$$", "sha1$1000$AAAA$AAAA", "pbkdf2-sha256$0$AAAA$AAAA",
+                    "pbkdf2-sha256$x$AAAA$AAAA", "pbkdf2-sha256$99999999$AAAA$AAAA", "pbkdf2-sha256$10$!!$AAAA"] {
+            #expect(!StaffPIN.verify(pin: "1234", against: bad), "\(bad)")
+        }
+    }
+
+    @Test func constantTimeCompare() {
+        #expect(StaffPIN.constantTimeEqual([1, 2, 3], [1, 2, 3]))
+        #expect(!StaffPIN.constantTimeEqual([1, 2, 3], [1, 2, 4]))
+        #expect(!StaffPIN.constantTimeEqual([1, 2, 3], [1, 2]))
+        #expect(!StaffPIN.constantTimeEqual([], []))
+    }
+
+    @Test func lockoutAfterFiveWrongAndGrowing() {
+        var l = PINLockout()
+        for i in 1...4 {
+            #expect(l.recordFailure(now: 0) == false)
+            #expect(l.attemptsLeft == 5 - i)
+        }
+        #expect(l.recordFailure(now: 1000) == true)
+        #expect(l.isLocked(now: 1000))
+        #expect(l.remainingMillis(now: 1000) == 5 * 60_000)
+        #expect(l.isLocked(now: 1000 + 5 * 60_000 - 1))
+        #expect(!l.isLocked(now: 1000 + 5 * 60_000))
+        // wrong PINs while locked do not count
+        #expect(l.recordFailure(now: 2000) == false)
+        let t = Int64(1000 + 5 * 60_000)
+        for _ in 1...4 { l.recordFailure(now: t) }
+        #expect(l.recordFailure(now: t))
+        #expect(l.remainingMillis(now: t) == 10 * 60_000)
+        var t2 = t + 10 * 60_000
+        for _ in 0..<10 {
+            for _ in 1...5 { l.recordFailure(now: t2) }
+            #expect(l.remainingMillis(now: t2) <= PINLockout.longestLockMillis)
+            t2 += PINLockout.longestLockMillis
+        }
+        l.recordSuccess()
+        #expect(!l.isLocked(now: t2) && l.attemptsLeft == 5 && l.lockouts == 0)
+    }
+}
+
+import Foundation
