@@ -66,6 +66,9 @@ public final class Gateway: MQTTClientDelegate {
     private var nextWatchdog = 0.0
     private var nextFallbackCheck = 0.0
     private var dbErrorSince: Double?
+    /// Times to look at `data_version` again after a file event: the WAL is written before the commit is
+    /// published in the shared-memory index (which makes no file event), so the first look can be too early.
+    private var rechecks: [Double] = []
 
     public init(settings: Settings, outbox: Outbox) {
         self.settings = settings
@@ -126,6 +129,7 @@ public final class Gateway: MQTTClientDelegate {
             if statusDirty && link == .connected { timeout = min(timeout, max(0, lastStatusAt + 1.0 - now)) }
             if let _ = notifier.watchdogInterval { timeout = min(timeout, max(0, nextWatchdog - now)) }
             if stopping { timeout = min(timeout, 0.1) }
+            if let first = rechecks.first { timeout = min(timeout, max(0, first - now)) }
 
             var fds = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: watch?.fd ?? -1, events: Int16(POLLIN), revents: 0),
@@ -143,7 +147,16 @@ public final class Gateway: MQTTClientDelegate {
                     stopDeadline = monotonicSeconds() + 3
                 }
             }
-            if fds[1].revents != 0, watch?.drain() == true { checkForNewReports() }
+            if fds[1].revents != 0, watch?.drain() == true {
+                if !checkForNewReports() {
+                    let t = monotonicSeconds()
+                    rechecks = [t + 0.003, t + 0.015, t + 0.060, t + 0.250]
+                }
+            }
+            if let first = rechecks.first, monotonicSeconds() >= first {
+                rechecks.removeAll { $0 <= monotonicSeconds() }
+                if checkForNewReports() { rechecks.removeAll() }
+            }
             if monotonicSeconds() >= nextFallbackCheck {
                 checkForNewReports()
                 nextFallbackCheck = monotonicSeconds() + 2
@@ -162,13 +175,15 @@ public final class Gateway: MQTTClientDelegate {
         return 0
     }
 
-    private func checkForNewReports() {
+    /// True when another process committed since the last look.
+    @discardableResult
+    private func checkForNewReports() -> Bool {
         let v = outbox.dataVersion()
-        if v != lastDataVersion {
-            lastDataVersion = v
-            mayHaveMore = true
-            statusDirty = true
-        }
+        guard v != lastDataVersion else { return false }
+        lastDataVersion = v
+        mayHaveMore = true
+        statusDirty = true
+        return true
     }
 
     // MARK: Connection

@@ -400,7 +400,7 @@ public struct PromptFlow: Sendable {
     }
 
     private mutating func enterStaff() -> [FlowEffect] {
-        guard config.staffPINHash != nil else {
+        guard let hash = config.staffPINHash, StaffPIN.isWellFormed(hash) else {
             notice = .staffNotSetUp
             return []
         }

@@ -23,6 +23,9 @@ public struct PromptSettings: Sendable {
     public var languageDirectory: String?
     /// How long the thanks screen stays before the welcome screen comes back.
     public var thanksSeconds: Int
+    /// A key that ends the prompt (exit status 0). Nil on a kiosk, where nothing a visitor types ends it;
+    /// `tipskiosk demo` sets Ctrl-Q so that a newcomer can leave the demo.
+    public var quitKey: Key? = nil
 
     public init(kioskID: String, site: String, languages: [String] = ["sv", "en"], idleTimeoutSeconds: Int = 90,
                 places: [String] = [], staffPINHash: String? = nil, languageDirectory: String? = nil,

@@ -33,6 +33,11 @@ public enum PromptProgram {
         guard running.try() else { return 70 }
         defer { running.unlock() }
 
+        // Log lines on standard error would land in the middle of the visitor's screen when it is the same
+        // terminal: send them to /dev/null while the prompt runs (under systemd stderr is the journal instead).
+        let stderrGuard = StderrGuard(ifSameTerminalAs: output)
+        defer { stderrGuard.restore() }
+
         let device = TerminalDevice(input: input, output: output)
         guard let signals = SignalSetup.install(terminalFD: input, saved: device.saved) else { return 71 }
         device.enterRawMode()
@@ -54,6 +59,7 @@ struct PromptLoop {
     let signals: SignalSetup
     let store: PromptStore
     let renderer: ScreenRenderer
+    let quitKey: Key?
     var flow: PromptFlow
     var decoder = KeyDecoder()
     var writer = FrameWriter()
@@ -65,6 +71,7 @@ struct PromptLoop {
         self.device = device
         self.signals = signals
         self.store = store
+        self.quitKey = settings.quitKey
         self.renderer = ScreenRenderer(texts: texts, places: settings.places, site: settings.site)
         let config = FlowConfig(languageTags: texts.packs.map(\.tag), places: settings.places,
                                 idleTimeoutMillis: Int64(max(1, settings.idleTimeoutSeconds)) * 1000,
@@ -111,7 +118,10 @@ struct PromptLoop {
                 let n = read(device.input, &buffer, buffer.count)
                 if n > 0 {
                     lastByteAt = monotonicMillis()
-                    for key in decoder.feed(buffer[0..<n]) { apply(.key(key)) }
+                    for key in decoder.feed(buffer[0..<n]) {
+                        if let quitKey, key == quitKey { return 0 }
+                        apply(.key(key))
+                    }
                     dirty = true
                 } else if n == 0 {
                     return 0 // end of file: the terminal hung up
@@ -168,5 +178,33 @@ struct PromptLoop {
                 }
             }
         }
+    }
+}
+
+/// Points fd 2 at /dev/null while the prompt runs, when fd 2 is the prompt's own terminal.
+struct StderrGuard {
+    private let saved: Int32
+
+    init(ifSameTerminalAs output: Int32) {
+        var a = stat(), b = stat()
+        guard isatty(2) == 1, fstat(2, &a) == 0, fstat(output, &b) == 0, a.st_rdev == b.st_rdev else {
+            saved = -1
+            return
+        }
+        let copy = fcntl(2, F_DUPFD_CLOEXEC, 3)
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        if copy >= 0, null >= 0, dup2(null, 2) == 2 {
+            saved = copy
+        } else {
+            if copy >= 0 { close(copy) }
+            saved = -1
+        }
+        if null >= 0 { close(null) }
+    }
+
+    func restore() {
+        guard saved >= 0 else { return }
+        _ = dup2(saved, 2)
+        close(saved)
     }
 }

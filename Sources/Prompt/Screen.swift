@@ -78,13 +78,20 @@ public struct ScreenRenderer: Sendable {
         var bottom: [Frame.Line] = []  // hints under the field
         let visitor = !flow.step.isStaff
 
+        /// A menu line: `>` for the earlier answer, the key, two spaces, the label (continued under the label).
         func choice(_ key: String, _ label: String, selected: Bool = false) -> [Frame.Line] {
-            let mark = selected ? ">" : " "
-            return wrapped("\(mark)\(key)  \(label)", selected ? .bold : .plain)
+            let prefix = (selected ? ">" : " ") + key + "  "
+            let indent = String(repeating: " ", count: DisplayWidth.of(prefix))
+            return DisplayWidth.wrap(label, width: width - DisplayWidth.of(prefix)).enumerated().map { i, l in
+                Frame.Line((i == 0 ? prefix : indent) + l, selected ? .bold : .plain)
+            }
         }
-        func editor(_ e: LineEditor, masked: Bool = false, counter: Bool = true) {
+        /// The input field; its counter ("412/2000") always for the long text, for short fields once they
+        /// are nearly full.
+        func editor(_ e: LineEditor, masked: Bool = false, counter: Bool = true, alwaysCount: Bool = false) {
             field = Self.layout(e, width: width, masked: masked)
-            fieldCounter = counter ? "\(e.scalarCount)/\(e.maxScalars)" : nil
+            let show = counter && (alwaysCount || e.scalarCount * 5 >= e.maxScalars * 4)
+            fieldCounter = show ? "\(e.scalarCount)/\(e.maxScalars)" : nil
         }
 
         switch flow.step {
@@ -132,7 +139,7 @@ public struct ScreenRenderer: Sendable {
         case .text:
             top += wrapped(t("text.question"), .bold)
             top.append(Frame.Line(""))
-            editor(flow.textEditor)
+            editor(flow.textEditor, alwaysCount: true)
             bottom += wrapped(t("text.hint"))
         case .contact:
             top += wrapped(t("contact.question"), .bold)
@@ -194,9 +201,10 @@ public struct ScreenRenderer: Sendable {
             top += wrapped(t("staff.menu.title"), .bold)
             top.append(Frame.Line(""))
             let never = t("staff.never")
+            func clean(_ v: String?) -> String? { v.map { TextCleaner.clean($0, allowNewlines: false) } }
             if let s = flow.snapshot {
                 top += wrapped(t("staff.pending", ["n": String(s.pending)]))
-                top += wrapped(t("staff.oldest", ["time": s.oldestPendingAt ?? t("staff.none")]))
+                top += wrapped(t("staff.oldest", ["time": clean(s.oldestPendingAt) ?? t("staff.none")]))
                 let broker = switch s.broker {
                 case "connected": t("staff.broker.connected")
                 case "disconnected": t("staff.broker.disconnected")
@@ -204,7 +212,7 @@ public struct ScreenRenderer: Sendable {
                 case let other?: TextCleaner.clean(other, allowNewlines: false)
                 }
                 top += wrapped(t("staff.broker", ["state": broker]))
-                top += wrapped(t("staff.last_ack", ["time": s.lastAckAt ?? never]))
+                top += wrapped(t("staff.last_ack", ["time": clean(s.lastAckAt) ?? never]))
                 top += wrapped(t("staff.dead_letters", ["n": String(s.deadLetters)]))
                 if let e = s.lastError {
                     top += wrapped(t("staff.last_error", ["error": TextCleaner.clean(e, allowNewlines: false)]))
@@ -212,7 +220,7 @@ public struct ScreenRenderer: Sendable {
             } else {
                 top += wrapped(t("staff.no_snapshot"))
             }
-            top += wrapped(t("staff.event", ["label": flow.eventLabel ?? t("staff.none")]))
+            top += wrapped(t("staff.event", ["label": clean(flow.eventLabel) ?? t("staff.none")]))
             top += wrapped(t("staff.paper", ["state": t(flow.paperMode ? "staff.on" : "staff.off")]))
             top.append(Frame.Line(""))
             top += choice("1", t("staff.menu.refresh"))
@@ -230,7 +238,7 @@ public struct ScreenRenderer: Sendable {
             bottom.insert(Frame.Line(""), at: 0)
             bottom.insert(contentsOf: wrapped(noticeText(n, lang), .bold), at: 1)
         }
-        var footer: [Frame.Line] = []
+        var footer: [Frame.Line] = [Frame.Line("")]
         if flow.step.number != nil && flow.step != .storing { footer += wrapped(t("back")) }
         if visitor { footer += wrapped(t("anonymous")) }
 
@@ -281,6 +289,7 @@ public struct ScreenRenderer: Sendable {
         // Drop blank lines, then the anonymity/back lines, then body lines, until it fits.
         while fixed() + fieldRows > height, let i = top.lastIndex(where: { $0.text.isEmpty }) { top.remove(at: i) }
         while fixed() + fieldRows > height, let i = bottom.lastIndex(where: { $0.text.isEmpty }) { bottom.remove(at: i) }
+        while fixed() + fieldRows > height, let i = footer.lastIndex(where: { $0.text.isEmpty }) { footer.remove(at: i) }
         if let field { fieldRows = max(1, min(field.rows.count, height - fixed())) }
         while fixed() + fieldRows > height, !footer.isEmpty { footer.removeFirst() }
         while fixed() + fieldRows > height, top.count > 1 { top.remove(at: field == nil ? top.count - 1 : 1) }

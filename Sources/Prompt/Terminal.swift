@@ -29,19 +29,19 @@ private func onForwardedSignal(_ sig: Int32) {
 
 private let terminalResetOnCrash: StaticString = "\u{1B}[0m\u{1B}[H\u{1B}[2J\u{1B}[?2004l\u{1B}[?7h\u{1B}[?25h\u{1B}[?1049l"
 
-/// On a crash: give the terminal back (and wipe the screen: the draft must not stay visible), then let the
-/// previous handler (Swift's backtracer, or the default action) deal with the signal.
+/// On a crash: give the terminal back (and wipe the screen: the draft must not stay visible), then die of the
+/// signal with its default action (a core dump where the system keeps them).
+///
+/// Deliberately not chained to Swift's runtime backtracer: on a terminal it prints source lines on the visitor's
+/// screen and then waits, interactively, offering "D to debug" (a debugger on a public kiosk) for 30 s instead
+/// of letting systemd restart the prompt.
 private func onCrashSignal(_ sig: Int32) {
     if crashTerminalFD >= 0 {
         _ = tcsetattr(crashTerminalFD, TCSANOW, &crashTerminalSaved)
         _ = write(crashTerminalFD, terminalResetOnCrash.utf8Start, terminalResetOnCrash.utf8CodeUnitCount)
     }
-    if let prev = previousActions, sig > 0, sig < maxSignal {
-        _ = sigaction(sig, prev + Int(sig), nil)
-    } else {
-        _ = signal(sig, SIG_DFL)
-    }
-    _ = raise(sig) // pending until this handler returns, then handled by the previous action
+    _ = signal(sig, SIG_DFL)
+    _ = raise(sig) // pending until this handler returns, then the default action
 }
 
 /// Signals the prompt handles while it runs, and puts back as they were afterwards.

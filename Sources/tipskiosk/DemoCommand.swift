@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import KioskConfig
+import Prompt
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -93,6 +94,24 @@ struct DemoCommand: ParsableCommand {
         print("all \(ids.count) report(s) arrived.")
     }
 
+    /// With a terminal: the prompt runs here until Ctrl-Q; then everything stops.
+    private func runPromptForDemo(configPath: String, received: String) throws {
+        print("""
+
+            The prompt starts in 3 seconds. Type a tip as a visitor would; Ctrl-Q ends the demo.
+            Staff mode: Ctrl-A then *, PIN 1234. In another terminal: tail -f \(received)
+            """)
+        sleep(3)
+        // In this process: the prompt needs to be in the terminal's foreground process group.
+        let config = try ConfigOption(config: configPath).load()
+        let outbox = try config.openOutbox(role: .store)
+        var settings = PromptCommand.settings(for: config)
+        settings.quitKey = .control("q")
+        _ = PromptProgram.run(settings: settings, store: OutboxPromptStore(outbox: outbox), input: 0, output: 1)
+        let lines = ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n")
+        print("demo ended: the central side received \(lines.count) report(s); they are in \(received)")
+    }
+
     private func demoConfig(port: Int) -> String {
         """
         # Made by `tipskiosk demo`; rewritten on every run.
@@ -117,7 +136,7 @@ struct DemoCommand: ParsableCommand {
 
         [prompt]
         # PIN 1234 for the demo's staff mode.
-        staff_pin_hash = "\(DemoCommand.demoPINHash)"
+        staff_pin_hash = "\(StaffPIN.hash(pin: "1234"))"
         """
     }
 }

@@ -35,6 +35,9 @@ struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "path"))
     var config: String?
 
+    init() {}
+    init(config: String) { self.config = config }
+
     var resolvedPath: String { Configuration.resolvePath(config) }
 
     /// Loads the file; on problems prints `file:line: key: what is wrong` for each and exits 78.

@@ -143,9 +143,15 @@ func status(_ config: String) throws -> [String: Any] {
                 cuts += 1
             }
         }
-        let lines = sub.waitFor(count: total, timeout: 120)
+        // Wait for every seq (duplicates make the line count reach `total` before that).
+        var received: [Received] = []
+        let deadline = Date().addingTimeInterval(120)
+        repeat {
+            received = sub.lines.compactMap(Received.init)
+            if Set(received.map(\.seq)).count >= total { break }
+            usleep(50_000)
+        } while Date() < deadline
         _ = try waitUntil(timeout: 10) { try status(config)["pending"] as? Int == 0 }
-        let received = lines.compactMap(Received.init)
         var firstSeen: [Int] = []
         var idOfSeq: [Int: String] = [:]
         var mismatched = 0
@@ -161,8 +167,11 @@ func status(_ config: String) throws -> [String: Any] {
         print("10,000 through \(kills) kill -9 and \(cuts) cuts: received \(received.count), duplicates \(duplicates)")
         #expect(kills == 5 && cuts == 5)
         #expect(faultsWithBacklog >= 8, "faults must hit a drain in progress")
-        #expect(firstSeen == Array(1...total), "every seq, first arrivals in FIFO order")
-        #expect(firstSeen.map { idOfSeq[$0]! } == receipts.map(\.id), "ids exactly as stored")
+        #expect(firstSeen.count == total, "every seq arrived")
+        let outOfOrder = zip(firstSeen, 1...total).first { $0 != $1 }
+        #expect(outOfOrder == nil, "first arrivals in FIFO order; first difference: \(String(describing: outOfOrder))")
+        let idMismatch = zip(firstSeen.map { idOfSeq[$0]! }, receipts.map(\.id)).enumerated().first { $1.0 != $1.1 }
+        #expect(idMismatch == nil, "ids exactly as stored; first difference at \(String(describing: idMismatch?.offset))")
         #expect(mismatched == 0, "a duplicate carries the same id and seq")
         #expect(duplicates <= 10 * 20, "duplicates are bounded by the window at each fault")
         #expect(try status(config)["pending"] as? Int == 0)
@@ -277,5 +286,62 @@ func status(_ config: String) throws -> [String: Any] {
         #expect(messages.first?.hasPrefix("READY=1") == true, "\(messages)")
         #expect(messages.contains { $0.hasPrefix("STATUS=Connected to 127.0.0.1:\(broker.port)") })
         #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "every half of WATCHDOG_USEC")
+    }
+}
+
+@Suite(.serialized) struct GatewayProtocolTests {
+    @Test func fallsBackToMQTT311WhenTheBrokerRefuses5() throws {
+        let broker = try TestBroker()
+        let proxy = try TCPProxy(target: broker.port)
+        proxy.refuseMQTT5 = true
+        let sub = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/reports/#"], format: "%t %p")
+        let dir = TempDir()
+        let config = writeTestConfig(in: dir, port: proxy.port)
+        #expect(try tipskiosk(["submit", "--config", config], input: submitLines(5)).status == 0)
+        let gw = GatewayProcess(config: config, log: dir.file("gateway.log"))
+        try gw.start()
+        defer { gw.terminate() }
+        let lines = sub.waitFor(count: 5, timeout: 15)
+        #expect(lines.compactMap(Received.init).map(\.seq) == [1, 2, 3, 4, 5], "gateway log:\n\(gw.log)")
+        #expect(proxy.refusedMQTT5 >= 1)
+        #expect(gw.log.contains("does not speak MQTT 5; using MQTT 3.1.1"))
+        #expect(try status(config)["protocol"] as? String == "MQTT 3.1.1")
+    }
+}
+
+/// The unit files, checked with systemd's own tools where they are installed.
+@Suite struct UnitFileTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func gatewayUnitIsNotifyWithWatchdogAndHardened() throws {
+        let unit = try String(contentsOf: Self.root.appendingPathComponent("systemd/tipskiosk-gateway.service"), encoding: .utf8)
+        for line in ["Type=notify", "WatchdogSec=", "Restart=always", "StartLimitIntervalSec=0", "User=tipskiosk",
+                     "StateDirectory=tipskiosk", "ProtectSystem=strict", "NoNewPrivileges=yes"] {
+            #expect(unit.contains(line), "\(line)")
+        }
+        try Self.expectExposure(below: 2.0, unit: "tipskiosk-gateway.service")
+    }
+
+    @Test func promptUnitTakesTty1AndHasNoNetwork() throws {
+        let unit = try String(contentsOf: Self.root.appendingPathComponent("systemd/tipskiosk-prompt.service"), encoding: .utf8)
+        for line in ["TTYPath=/dev/tty1", "StandardInput=tty-force", "Conflicts=getty@tty1.service", "TTYReset=yes",
+                     "TTYVHangup=yes", "Restart=always", "StartLimitIntervalSec=0", "PrivateNetwork=yes",
+                     "RestrictAddressFamilies=AF_UNIX", "User=tipskiosk", "StandardError=journal"] {
+            #expect(unit.contains(line), "\(line)")
+        }
+        #expect(!unit.contains("LoadCredential"), "the prompt holds no credentials")
+        try Self.expectExposure(below: 2.0, unit: "tipskiosk-prompt.service")
+    }
+
+    static func expectExposure(below limit: Double, unit: String) throws {
+        guard let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("systemd-analyze is not installed: the exposure score of \(unit) is not checked here")
+            return
+        }
+        let r = try runProcess(analyze, ["security", "--offline=yes", "--threshold=20", root.appendingPathComponent("systemd/\(unit)").path])
+        let score = r.stdout.components(separatedBy: "Overall exposure level for \(unit): ").last?
+            .split(separator: " ").first.flatMap { Double($0) }
+        print("systemd-analyze security: \(unit) exposure \(score.map { String($0) } ?? "?")")
+        #expect(try #require(score) < limit, "hardening score: \(r.stdout.suffix(300))")
     }
 }

@@ -18,6 +18,12 @@ public final class TCPProxy: @unchecked Sendable {
     private var wakeFDs: [Int32] = [-1, -1]
     /// Connections accepted so far.
     public private(set) var accepted = 0
+    /// Behave like a broker that speaks only MQTT 3.1.1: an MQTT 5 CONNECT gets the 3.1.1 CONNACK
+    /// "unacceptable protocol version" (0x01) and the connection is closed; 3.1.1 passes through.
+    public var refuseMQTT5 = false
+    /// MQTT 5 CONNECTs refused so far.
+    public private(set) var refusedMQTT5 = 0
+    private var inspected: Set<Int32> = []
 
     public init(target: Int) throws {
         self.target = target
@@ -74,6 +80,17 @@ public final class TCPProxy: @unchecked Sendable {
         var l = linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
         Glibc.close(fd)
+    }
+
+    /// CONNECT: 0x10, remaining length (varint), 00 04 "MQTT", protocol level.
+    static func isMQTT5Connect(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let b = Array(bytes)
+        guard b.first == 0x10 else { return false }
+        var i = 1
+        while i < b.count && b[i] & 0x80 != 0 { i += 1 }
+        i += 1
+        guard b.count > i + 6, b[i] == 0, b[i + 1] == 4 else { return false }
+        return b[i + 6] == 5
     }
 
     private func connectTarget() -> Int32 {
@@ -139,6 +156,16 @@ public final class TCPProxy: @unchecked Sendable {
                 let a = fds[i].fd, b = fds[i + 1].fd
                 for (from, to, ev) in [(a, b, fds[i].revents), (b, a, fds[i + 1].revents)] where ev != 0 {
                     let n = read(from, &buffer, buffer.count)
+                    if from == a && !inspected.contains(a) && n > 0 {
+                        inspected.insert(a)
+                        if refuseMQTT5 && Self.isMQTT5Connect(buffer[0..<n]) {
+                            let connack: [UInt8] = [0x20, 0x02, 0x00, 0x01]
+                            _ = send(a, connack, connack.count, Int32(MSG_NOSIGNAL))
+                            lock.lock(); refusedMQTT5 += 1; lock.unlock()
+                            dead.insert(a)
+                            break
+                        }
+                    }
                     if n <= 0 || send(to, buffer, n, Int32(MSG_NOSIGNAL)) != n { dead.insert(a) }
                 }
             }
@@ -146,6 +173,7 @@ public final class TCPProxy: @unchecked Sendable {
                 lock.lock()
                 pairs.removeAll { pair in
                     guard dead.contains(pair.0) else { return false }
+                    inspected.remove(pair.0)
                     Glibc.close(pair.0); Glibc.close(pair.1)
                     return true
                 }

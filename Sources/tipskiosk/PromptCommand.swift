@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import KioskConfig
+import KioskLog
+import Outbox
+import Prompt
+import ReportModel
+
+struct PromptCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prompt",
+        abstract: "The visitor prompt on this terminal (a Linux VT, an SSH session, tmux).",
+        discussion: """
+            Needs no network and holds no credentials: it only writes the outbox. Ctrl-C, Ctrl-Z, Ctrl-\\ and
+            Ctrl-D do not end it; a hang-up of the terminal does (systemd starts it again).
+            """
+    )
+    @OptionGroup var options: ConfigOption
+    @Flag(help: .hidden) var demo = false
+
+    func run() throws {
+        let config = try options.load()
+        guard isatty(0) == 1 else {
+            printError("tipskiosk prompt: standard input is not a terminal")
+            throw Exit.usage
+        }
+        let outbox = try config.openOutbox(role: .store)
+        let store = OutboxPromptStore(outbox: outbox)
+        var settings = Self.settings(for: config)
+        if demo { settings.quitKey = .control("q") }
+        let status = PromptProgram.run(settings: settings, store: store, input: 0, output: 1)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension PromptCommand {
+    static func settings(for config: Configuration) -> PromptSettings {
+        PromptSettings(kioskID: config.kiosk.id, site: config.kiosk.site, languages: config.kiosk.languages,
+                       idleTimeoutSeconds: config.kiosk.idleTimeoutSeconds, places: config.kiosk.places,
+                       staffPINHash: config.prompt.staffPINHash, languageDirectory: config.prompt.languageDirectory)
+    }
+}
+
+/// The outbox as the prompt sees it: typed refusals the visitor can be told about, and the staff numbers.
+final class OutboxPromptStore: PromptStore {
+    let outbox: Outbox
+    init(outbox: Outbox) { self.outbox = outbox }
+
+    func store(_ draft: ValidDraft) throws(StoreRefusal) -> (id: String, seq: Int64) {
+        do {
+            guard let r = try outbox.store([draft]).first else { throw StoreRefusal.unavailable("nothing stored") }
+            Log.info("stored report seq \(r.seq) id \(r.id)")
+            return (r.id, r.seq)
+        } catch let e as OutboxError {
+            Log.warning("the outbox refused a report: \(e)")
+            throw Self.refusal(e)
+        } catch let e as StoreRefusal {
+            throw e
+        } catch {
+            throw .unavailable("\(error)")
+        }
+    }
+
+    func snapshot() -> StaffSnapshot {
+        let stats = try? outbox.stats()
+        let g = outbox.gatewayState()
+        var broker = g?.broker
+        if let pid = g?.pid, broker != "stopped", kill(pid, 0) != 0 && errno == ESRCH { broker = "unknown (gateway not running)" }
+        return StaffSnapshot(pending: stats?.pending ?? 0, oldestPendingAt: stats?.oldestPendingAt.map(outbox.clock.format),
+                             deadLetters: stats?.deadLetters ?? 0, broker: broker,
+                             lastAckAt: g?.lastAckAt.map(outbox.clock.format), lastError: g?.lastError)
+    }
+
+    func eventLabel() -> String? { outbox.eventLabel() }
+
+    func setEventLabel(_ label: String?) throws(StoreRefusal) {
+        do {
+            try outbox.setEventLabel(label)
+            Log.info("event label set by staff")
+        } catch {
+            throw Self.refusal(error)
+        }
+    }
+
+    static func refusal(_ e: OutboxError) -> StoreRefusal {
+        switch e {
+        case .full(let max, _): .full(maxPending: max)
+        case .diskFull: .diskFull
+        case .busy, .unusable: .unavailable(e.description)
+        }
+    }
+}
+
+struct HashPINCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash-pin",
+        abstract: "Make the staff PIN hash for `[prompt] staff_pin_hash`.",
+        discussion: "Reads the PIN from standard input (without echo on a terminal) and prints the line to put in the configuration file."
+    )
+
+    func run() throws {
+        var pin = ""
+        if isatty(0) == 1 {
+            FileHandle.standardError.write(Data("Staff PIN (4 to 12 digits): ".utf8))
+            var old = termios()
+            tcgetattr(0, &old)
+            var quiet = old
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(0, TCSANOW, &quiet)
+            pin = readLine() ?? ""
+            tcsetattr(0, TCSANOW, &old)
+            FileHandle.standardError.write(Data("\n".utf8))
+        } else {
+            pin = readLine() ?? ""
+        }
+        guard (4...12).contains(pin.count), pin.allSatisfy(\.isASCII), pin.allSatisfy(\.isNumber) else {
+            printError("tipskiosk hash-pin: the PIN must be 4 to 12 digits")
+            throw Exit.dataError
+        }
+        print("staff_pin_hash = \"\(StaffPIN.hash(pin: pin))\"")
+    }
+}

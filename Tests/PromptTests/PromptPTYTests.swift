@@ -1,0 +1,330 @@
+import Foundation
+import Testing
+import Prompt
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End to end: the real `tipskiosk prompt --config FILE` (built beside the test bundle) on a real pseudo-terminal
+/// as its controlling terminal, with a real SQLite outbox, read back with the `sqlite3` CLI (table `reports`,
+/// column `payload`: the §4 JSON) or `tipskiosk status --json`.
+@Suite struct PromptPTYTests {
+    /// A kiosk folder with a configuration file and an outbox path.
+    final class Kiosk: @unchecked Sendable { // immutable after init
+        let dir: TempDir
+        let config: String
+        let outbox: String
+
+        init(idle: Int = 90, maxPending: Int = 100_000, pinHash: String? = nil, languageDir: String? = nil) {
+            dir = TempDir("prompt")
+            outbox = dir.file("outbox.sqlite")
+            var prompt = "[prompt]\n"
+            if let pinHash { prompt += "staff_pin_hash = \"\(pinHash)\"\n" }
+            if let languageDir { prompt += "language_dir = \"\(languageDir)\"\n" }
+            let text = """
+                [kiosk]
+                id = "pty-kiosk-1"
+                site = "Testgården, Götene"
+                event = ""
+                languages = ["sv", "en"]
+                idle_timeout_s = \(idle)
+                places = ["Ungdomsgården", "Centrum"]
+
+                [storage]
+                path = "\(outbox)"
+                max_pending = \(maxPending)
+
+                [mqtt]
+                host = "127.0.0.1"
+                port = 1883
+                topic_prefix = "lagesbild/v1"
+                qos = 1
+                keepalive_s = 30
+
+                \(prompt)
+                """
+            config = dir.file("tipskiosk.toml")
+            _ = FileManager.default.createFile(atPath: config, contents: Data(text.utf8))
+        }
+
+        /// Starts the prompt on a new pseudo-terminal and waits for the welcome screen.
+        func start(rows: Int = 24, columns: Int = 80) throws -> PseudoTerminal {
+            var env = ProcessInfo.processInfo.environment
+            env["TERM"] = "xterm-256color"
+            env.removeValue(forKey: "JOURNAL_STREAM")
+            let pty = try PseudoTerminal.spawn(tipskioskBinary(), ["prompt", "--config", config], environment: env,
+                                               rows: rows, columns: columns)
+            let up = pty.waitForScreen("Vid akut fara: ring 112", timeout: 20)
+            #expect(up, "the prompt did not start: \(pty.exitStatusIfDone()?.description ?? "running"): \(pty.text())")
+            return pty
+        }
+
+        /// The §4 payloads in the outbox, in seq order.
+        func payloads() throws -> [[String: Any]] {
+            let r = try runProcess("/usr/bin/sqlite3", [outbox, "SELECT payload FROM reports ORDER BY seq;"])
+            #expect(r.status == 0, "sqlite3: \(r.stderr)")
+            return r.stdout.split(separator: "\n").compactMap { jsonObject(String($0)) }
+        }
+    }
+
+    /// The terminal modes that matter, as the kernel set them up for a new pty (cooked, echo, signals).
+    static func isCooked(_ t: termios) -> Bool {
+        t.c_lflag & tcflag_t(ICANON) != 0 && t.c_lflag & tcflag_t(ECHO) != 0 && t.c_lflag & tcflag_t(ISIG) != 0
+            && t.c_lflag & tcflag_t(IEXTEN) != 0 && t.c_iflag & tcflag_t(ICRNL) != 0
+    }
+    static func isRaw(_ t: termios) -> Bool {
+        t.c_lflag & tcflag_t(ICANON | ECHO | ISIG | IEXTEN) == 0 && t.c_iflag & tcflag_t(IXON) == 0
+    }
+
+    /// Types one whole report with pauses for the screens.
+    static func tip(_ pty: PseudoTerminal, category: String, place: String, when: String, text: String,
+                    contact: String = "", english: Bool = false) {
+        let step = english ? "Step" : "Steg"
+        let of = english ? "of" : "av"
+        pty.write("x")
+        #expect(pty.waitForScreen("\(step) 1 \(of) 6", timeout: 5))
+        pty.write(category)
+        #expect(pty.waitForScreen("\(step) 2 \(of) 6", timeout: 5))
+        pty.write(place + "\r")
+        #expect(pty.waitForScreen("\(step) 3 \(of) 6", timeout: 5))
+        pty.write(when)
+        #expect(pty.waitForScreen("\(step) 4 \(of) 6", timeout: 5))
+        pty.write(text + "\r")
+        #expect(pty.waitForScreen("\(step) 5 \(of) 6", timeout: 5))
+        pty.write(contact + "\r")
+        #expect(pty.waitForScreen("\(step) 6 \(of) 6", timeout: 5))
+        pty.write("1")
+    }
+
+    @Test func swedishTipReachesTheOutboxAndSIGTERMRestoresTheTerminal() throws {
+        let k = Kiosk()
+        let pty = try k.start()
+        #expect(pty.waitForScreen("Polisen: 114 14", timeout: 2))
+        #expect(Self.isRaw(try #require(pty.attributes())))
+        Self.tip(pty, category: "5", place: "2", when: "3", text: "Någon bröt upp cykelförrådet")
+        #expect(pty.waitForScreen("Ditt nummer: 0001", timeout: 10))
+        let p = try k.payloads()
+        #expect(p.count == 1)
+        let r = try #require(p.first)
+        #expect(r["schema"] as? String == "tipskiosk.report.v1")
+        #expect(r["kiosk"] as? String == "pty-kiosk-1")
+        #expect(r["seq"] as? Int == 1)
+        #expect(r["category"] as? String == "theft")
+        #expect(r["place"] as? String == "Centrum")
+        #expect(r["occurred"] as? String == "this_week")
+        #expect(r["text"] as? String == "Någon bröt upp cykelförrådet")
+        #expect(r["language"] as? String == "sv")
+        #expect((r["reporter"] as? [String: Any])?["role"] as? String == "visitor")
+        #expect(r["contact"] is NSNull)
+        pty.signal(SIGTERM)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+        #expect(Self.isCooked(try #require(pty.attributes())))
+    }
+
+    @Test func englishTipWithContact() throws {
+        let k = Kiosk()
+        let pty = try k.start()
+        pty.write("L")
+        #expect(pty.waitForScreen("In an emergency: call 112", timeout: 5))
+        Self.tip(pty, category: "2", place: "Behind the school", when: "1", text: "People selling pills",
+                 contact: "Sam 0701234567", english: true)
+        #expect(pty.waitForScreen("Your number: 0001", timeout: 10))
+        let r = try #require(try k.payloads().first)
+        #expect(r["language"] as? String == "en")
+        #expect(r["category"] as? String == "drugs")
+        #expect(r["place"] as? String == "Behind the school")
+        #expect(r["occurred"] as? String == "now")
+        #expect((r["contact"] as? [String: Any])?["phone"] as? String == "0701234567")
+        #expect((r["contact"] as? [String: Any])?["name"] as? String == "Sam")
+        pty.signal(SIGHUP)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+        #expect(Self.isCooked(try #require(pty.attributes())))
+    }
+
+    @Test func escapeAndBackspaceGoBack() throws {
+        let k = Kiosk()
+        let pty = try k.start()
+        pty.write("x7")
+        #expect(pty.waitForScreen("Steg 2 av 6", timeout: 5))
+        pty.write("\u{1B}")
+        #expect(pty.waitForScreen("Steg 1 av 6", timeout: 5))
+        pty.write("1Torget")
+        #expect(pty.waitForScreen("> Torget", timeout: 5))
+        pty.write(String(repeating: "\u{7F}", count: 7))
+        #expect(pty.waitForScreen("Steg 1 av 6", timeout: 5))
+        pty.write("4")
+        #expect(pty.waitForScreen("Steg 2 av 6", timeout: 5))
+        pty.write("Torget\r2Hot mot en kompis\r\r")
+        #expect(pty.waitForScreen("Steg 6 av 6", timeout: 5))
+        pty.write("\u{7F}")
+        #expect(pty.waitForScreen("Steg 5 av 6", timeout: 5))
+        pty.write("\r1")
+        #expect(pty.waitForScreen("Ditt nummer: 0001", timeout: 10))
+        let r = try #require(try k.payloads().first)
+        #expect(r["category"] as? String == "threats_violence")
+        #expect(r["place"] as? String == "Torget")
+        pty.closeMaster()
+        #expect(pty.waitForExit(timeout: 10) != nil)
+    }
+
+    @Test func idleWipeStoresNothing() throws {
+        let k = Kiosk(idle: 10)
+        let pty = try k.start()
+        pty.write("x1Hemlig plats")
+        #expect(pty.waitForScreen("> Hemlig plats", timeout: 5))
+        #expect(pty.waitForScreen("Tryck på valfri tangent", timeout: 20))
+        #expect(!pty.screenText.contains("Hemlig"))
+        #expect(try k.payloads().isEmpty)
+        #expect(pty.isRunning)
+        pty.signal(SIGTERM)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+    }
+
+    @Test func controlKeysAndRandomBytesLeaveItRunningAndTheTerminalRestorable() throws {
+        let k = Kiosk()
+        let pty = try k.start()
+        // idle CPU: nothing pending on the welcome screen, the process must sleep
+        let cpu0 = try Self.cpuTicks(pty.pid!)
+        usleep(2_000_000)
+        let cpu1 = try Self.cpuTicks(pty.pid!)
+        #expect(cpu1 - cpu0 <= 5, "idle CPU ticks in 2 s: \(cpu1 - cpu0)")
+
+        for b in UInt8(0)...UInt8(0x1F) { pty.write(bytes: [b]); usleep(2000) }
+        pty.write(bytes: [0x7F, 0x03, 0x1A, 0x1C, 0x04])
+        usleep(300_000)
+        #expect(pty.isRunning)
+        var rng = SplitMix(seed: 2026)
+        for _ in 0..<120 { pty.write(bytes: (0..<1000).map { _ in UInt8.random(in: 0...255, using: &rng) }) }
+        usleep(1_500_000)
+        #expect(pty.isRunning)
+        for _ in 0..<10 { pty.write("\u{1B}"); usleep(100_000) }
+        #expect(pty.waitForScreen(timeout: 10) { rows in
+            rows.contains { $0.contains("Tryck på valfri tangent") || $0.contains("Press any key") }
+        })
+        #expect(pty.waitForScreen(timeout: 2) { rows in rows.contains { $0.contains("112") } })
+        // whatever the garbage stored, it is clean
+        for r in try k.payloads() {
+            for key in ["text", "place"] {
+                let s = r[key] as? String ?? ""
+                #expect(!s.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) })
+            }
+        }
+        pty.signal(SIGHUP)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+        #expect(Self.isCooked(try #require(pty.attributes())))
+    }
+
+    @Test func tenThousandCharacterPasteIsBoundedTo2000() throws {
+        let k = Kiosk()
+        let pty = try k.start()
+        pty.write("x9Nätet\r5")
+        #expect(pty.waitForScreen("Steg 4 av 6", timeout: 5))
+        pty.write("\u{1B}[200~" + String(repeating: "abc defghi", count: 1000) + "\u{1B}[201~")
+        #expect(pty.waitForScreen("2000/2000", timeout: 10))
+        pty.write("\r\r1")
+        #expect(pty.waitForScreen("Ditt nummer: 0001", timeout: 10))
+        let r = try #require(try k.payloads().first)
+        #expect((r["text"] as? String)?.unicodeScalars.count == 2000)
+        pty.signal(SIGTERM)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+    }
+
+    @Test func fullOutboxTellsTheVisitorAndStaysUp() throws {
+        let k = Kiosk(maxPending: 1)
+        let pty = try k.start()
+        Self.tip(pty, category: "1", place: "1", when: "2", text: "Mörkt vid entrén")
+        #expect(pty.waitForScreen("Ditt nummer: 0001", timeout: 10))
+        pty.write("q")
+        #expect(pty.waitForScreen("Tryck på valfri tangent", timeout: 5))
+        Self.tip(pty, category: "7", place: "2", when: "2", text: "Klotter på väggen")
+        #expect(pty.waitForScreen("Kiosken tar inte emot fler tips just nu. Be personalen om hjälp.", timeout: 10))
+        #expect(pty.waitForScreen("Klotter på väggen", timeout: 2)) // the draft is still on the review screen
+        usleep(500_000)
+        #expect(pty.isRunning)
+        #expect(try k.payloads().count == 1)
+        let status = try runProcess(tipskioskBinary(), ["status", "--config", k.config, "--json"])
+        #expect(jsonObject(status.stdout)?["pending"] as? Int == 1, "\(status.stdout) \(status.stderr)")
+        pty.signal(SIGTERM)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+    }
+
+    @Test func staffMenuAndPINLockout() throws {
+        let k = Kiosk(pinHash: StaffPIN.hash(pin: "2468", iterations: 1000))
+        let pty = try k.start()
+        pty.write(bytes: [0x01])
+        pty.write("*")
+        #expect(pty.waitForScreen("Skriv PIN-koden", timeout: 5))
+        pty.write("2468\r")
+        #expect(pty.waitForScreen("Väntar på att skickas: 0", timeout: 5))
+        pty.write("4")
+        #expect(pty.waitForScreen("Tryck på valfri tangent", timeout: 5))
+        pty.write(bytes: [0x01])
+        pty.write("*")
+        #expect(pty.waitForScreen("Skriv PIN-koden", timeout: 5))
+        for i in 1...4 {
+            pty.write("0000\r")
+            #expect(pty.waitForScreen("\(5 - i) försök kvar", timeout: 5))
+        }
+        pty.write("0000\r")
+        #expect(pty.waitForScreen("Försök igen om 5 minuter", timeout: 5))
+        pty.write("2468\r")
+        usleep(500_000)
+        #expect(!pty.screenText.contains("Väntar på att skickas"))
+        #expect(pty.isRunning)
+        pty.signal(SIGTERM)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+    }
+
+    @Test func noPINConfiguredSaysSo() throws {
+        let k = Kiosk()
+        let pty = try k.start()
+        pty.write(bytes: [0x01])
+        pty.write("*")
+        #expect(pty.waitForScreen("Personalläget är inte inställt", timeout: 5))
+        pty.closeMaster()
+        #expect(pty.waitForExit(timeout: 10) != nil)
+    }
+
+    @Test func windowResizeRedraws() throws {
+        let k = Kiosk()
+        let pty = try k.start(rows: 24, columns: 30)
+        #expect(pty.waitForScreen(timeout: 5) { $0.contains("Polisen: 114 14") })
+        pty.setWindowSize(rows: 30, columns: 100)
+        #expect(pty.waitForScreen(timeout: 5) { $0.contains { $0.contains("Vid akut fara: ring 112   Polisen: 114 14") } })
+        pty.signal(SIGTERM)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+    }
+
+    @Test func crashSignalStillRestoresTheTerminal() throws {
+        let k = Kiosk()
+        let pty = try k.start()
+        pty.write("x1Hemligt")
+        #expect(pty.waitForScreen("> Hemligt", timeout: 5))
+        pty.signal(SIGABRT) // stands in for a crash (fatalError traps, a bad access)
+        let exit = pty.waitForExit(timeout: 10)
+        // dies of the signal: no interactive backtracer waiting on the visitor's screen
+        #expect(exit == .signaled(SIGABRT), "\(String(describing: exit))")
+        #expect(Self.isCooked(try #require(pty.attributes())))
+        // The screen was wiped (read what the child wrote before it died; under load that can come late).
+        #expect(pty.waitForScreen(timeout: 5) { lines in !lines.contains { $0.contains("Hemligt") } })
+    }
+
+    @Test func hangUpEndsIt() throws {
+        let k = Kiosk()
+        let pty = try k.start()
+        pty.write("x1abc")
+        pty.closeMaster()
+        let exit = pty.waitForExit(timeout: 10)
+        #expect(exit == .exited(0) || exit == .signaled(SIGHUP), "\(String(describing: exit))")
+        #expect(try k.payloads().isEmpty)
+    }
+
+    /// utime + stime of a process, in clock ticks.
+    static func cpuTicks(_ pid: pid_t) throws -> Int {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let afterName = stat[stat.index(after: stat.lastIndex(of: ")")!)...]
+        let fields = afterName.split(separator: " ")
+        return Int(fields[11])! + Int(fields[12])! // fields 14 and 15 of proc(5), counted from after the name
+    }
+}
