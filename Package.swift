@@ -52,5 +52,6 @@ let package = Package(
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "PromptTests", dependencies: ["Prompt", "Outbox", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "FaultTests", dependencies: ["Outbox", "ReportModel", "TestSupport", "tipskiosk"]),
     ]
 )

@@ -158,6 +158,12 @@ public final class Gateway: MQTTClientDelegate {
                 if checkForNewReports() { rechecks.removeAll() }
             }
             if monotonicSeconds() >= nextFallbackCheck {
+                if !outbox.isStillAtPath() {
+                    Log.error("the outbox file \(outbox.path) was replaced (a damaged file moved aside?); exiting so that the new one is opened on restart")
+                    flushAcks(now: monotonicSeconds())
+                    notifier.notify("STATUS=Outbox file replaced; restarting")
+                    return 75
+                }
                 checkForNewReports()
                 nextFallbackCheck = monotonicSeconds() + 2
             }

@@ -495,7 +495,15 @@ public final class MQTTClient {
     public static func describeDisconnect(reasonCode: Int32) -> String {
         if reasonCode == 0 { return "disconnected cleanly" }
         if reasonCode >= 0x80 { return "broker disconnected us: " + describeReason(code: reasonCode) }
-        return MQTTError.mosquittoText(reasonCode)
+        // libmosquitto 2.0's strerror has no text for some codes it uses here ("Unknown error.").
+        switch reasonCode {
+        case Int32(MOSQ_ERR_KEEPALIVE.rawValue):
+            return "keepalive timeout: no answer from the broker (the link is dead or stalled)"
+        case Int32(MOSQ_ERR_CONN_LOST.rawValue):
+            return "connection lost"
+        default:
+            return MQTTError.mosquittoText(reasonCode)
+        }
     }
 }
 

@@ -44,6 +44,8 @@ public final class Outbox {
 
     let db: SQLiteConnection
     private let seqMark: SeqMark
+    /// Device and inode of the file when it was opened (see `isStillAtPath`).
+    private var fileIdentity: (dev: UInt64, ino: UInt64)?
     private var rng = SystemRandomNumberGenerator()
     private lazy var insertStmt = try? db.prepare(
         "INSERT INTO reports (seq, id, stored_at, payload) VALUES (?, ?, ?, ?)")
@@ -102,6 +104,8 @@ public final class Outbox {
             }
         }
         try migrate()
+        var st = stat()
+        if stat(path, &st) == 0 { fileIdentity = (UInt64(st.st_dev), UInt64(st.st_ino)) }
         if let recoveredFrom {
             self.recoveredFrom = recoveredFrom
             try db.writeTransaction { () throws(SQLiteError) in
@@ -111,6 +115,15 @@ public final class Outbox {
         } else {
             self.recoveredFrom = try meta("recovered_from")
         }
+    }
+
+    /// False when the file at `path` is no longer the one this connection opened: another process found it
+    /// damaged and moved it aside, or somebody replaced it. A long-running process should then open it again.
+    public func isStillAtPath() -> Bool {
+        guard let id = fileIdentity else { return true }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        return UInt64(st.st_dev) == id.dev && UInt64(st.st_ino) == id.ino
     }
 
     // MARK: Schema

@@ -3,35 +3,6 @@ import Glibc
 import Testing
 import TestSupport
 
-/// What a subscriber line `topic payload` (mosquitto_sub -v) carries.
-struct Received {
-    var topic: String
-    var payload: String
-    var object: [String: Any]
-    init?(_ line: String) {
-        guard let space = line.firstIndex(of: " ") else { return nil }
-        topic = String(line[..<space])
-        payload = String(line[line.index(after: space)...])
-        guard let o = jsonObject(payload) else { return nil }
-        object = o
-    }
-    var id: String { object["id"] as? String ?? "" }
-    var seq: Int { object["seq"] as? Int ?? -1 }
-}
-
-/// The stored (id, seq) pairs `submit` printed.
-func parseReceipts(_ stdout: String) -> [(id: String, seq: Int)] {
-    stdout.split(separator: "\n").map { line in
-        let parts = line.split(separator: " ")
-        return (String(parts[0]), Int(parts[1])!)
-    }
-}
-
-func status(_ config: String) throws -> [String: Any] {
-    let r = try tipskiosk(["status", "--json", "--config", config])
-    return jsonObject(r.stdout) ?? [:]
-}
-
 @Suite(.serialized) struct GatewayTests {
     @Test func deliversToASubscriberNobodyHereWroteUnchanged() throws {
         let broker = try TestBroker()

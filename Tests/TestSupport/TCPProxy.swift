@@ -21,6 +21,8 @@ public final class TCPProxy: @unchecked Sendable {
     /// Behave like a broker that speaks only MQTT 3.1.1: an MQTT 5 CONNECT gets the 3.1.1 CONNACK
     /// "unacceptable protocol version" (0x01) and the connection is closed; 3.1.1 passes through.
     public var refuseMQTT5 = false
+    /// A slow link: each chunk waits this long before it is passed on (both directions).
+    public var latencyMillis: UInt32 = 0
     /// MQTT 5 CONNECTs refused so far.
     public private(set) var refusedMQTT5 = 0
     private var inspected: Set<Int32> = []
@@ -166,6 +168,7 @@ public final class TCPProxy: @unchecked Sendable {
                             break
                         }
                     }
+                    if n > 0 && latencyMillis > 0 { usleep(latencyMillis * 1000) }
                     if n <= 0 || send(to, buffer, n, Int32(MSG_NOSIGNAL)) != n { dead.insert(a) }
                 }
             }
