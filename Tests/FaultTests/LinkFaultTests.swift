@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// How many rounds and reports: a short run by default, a long one with TIPSKIOSK_LONG_FAULTS=1.
-let longFaults = ProcessInfo.processInfo.environment["TIPSKIOSK_LONG_FAULTS"] == "1"
+let longRuns = ProcessInfo.processInfo.environment["TIPSKIOSK_LONG_FAULTS"] == "1"
 
 /// The broker and the link between kiosk and broker misbehave; every stored report must still arrive.
 @Suite(.serialized) struct LinkFaultTests {
@@ -46,7 +46,7 @@ let longFaults = ProcessInfo.processInfo.environment["TIPSKIOSK_LONG_FAULTS"] ==
         let sub = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/reports/#"], format: "%t %p")
         let dir = TempDir("slow")
         let config = writeTestConfig(in: dir, port: proxy.port)
-        let total = longFaults ? 2000 : 300
+        let total = longRuns ? 2000 : 300
         #expect(try tipskiosk(["submit", "--config", config], input: submitLines(total)).status == 0)
         let gw = GatewayProcess(config: config, log: dir.file("gateway.log"))
         let start = Date()
@@ -69,7 +69,7 @@ let longFaults = ProcessInfo.processInfo.environment["TIPSKIOSK_LONG_FAULTS"] ==
         let gw = GatewayProcess(config: config, log: dir.file("gateway.log"))
         try gw.start()
         defer { gw.terminate() }
-        let outage = longFaults ? 300.0 : 12.0
+        let outage = longRuns ? 300.0 : 12.0
         let total = 50
         #expect(try tipskiosk(["submit", "--config", config], input: submitLines(total)).status == 0)
         usleep(UInt32(outage * 1_000_000))
@@ -93,12 +93,12 @@ let longFaults = ProcessInfo.processInfo.environment["TIPSKIOSK_LONG_FAULTS"] ==
         var subs = [try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/reports/#"], format: "%t %p")]
         let dir = TempDir("restart")
         let config = writeTestConfig(in: dir, port: broker.port, extraMQTT: "window = 10")
-        let total = longFaults ? 20_000 : 3000
+        let total = longRuns ? 20_000 : 3000
         #expect(try tipskiosk(["submit", "--config", config], input: submitLines(total)).status == 0)
         let gw = GatewayProcess(config: config, log: dir.file("gateway.log"))
         try gw.start()
         defer { gw.terminate() }
-        let rounds = longFaults ? 10 : 3
+        let rounds = longRuns ? 10 : 3
         var midDrain = 0
         for round in 1...rounds {
             _ = waitForAll({ subs }, total: total * round / (rounds + 2), timeout: 30)
@@ -127,12 +127,12 @@ let longFaults = ProcessInfo.processInfo.environment["TIPSKIOSK_LONG_FAULTS"] ==
                                      extraArguments: ["-c"])
         let dir = TempDir("persist")
         let config = writeTestConfig(in: dir, port: broker.port, extraMQTT: "window = 10")
-        let total = longFaults ? 20_000 : 3000
+        let total = longRuns ? 20_000 : 3000
         #expect(try tipskiosk(["submit", "--config", config], input: submitLines(total)).status == 0)
         let gw = GatewayProcess(config: config, log: dir.file("gateway.log"))
         try gw.start()
         defer { gw.terminate() }
-        let rounds = longFaults ? 10 : 3
+        let rounds = longRuns ? 10 : 3
         for round in 1...rounds {
             _ = waitForAll({ [sub] }, total: total * round / (rounds + 2), timeout: 30)
             broker.stop()       // SIGTERM: mosquitto saves its state
