@@ -345,12 +345,17 @@ public final class Gateway: MQTTClientDelegate {
         }
     }
 
+    /// A failed outbox read or write (delete after PUBACK, taking pending rows). Nothing is lost: acknowledged
+    /// rows stay in memory and are deleted on the next turn; a row whose delete never lands is sent again.
+    /// A full disk is waited out (a restart cannot fix it); anything else that lasts a minute ends the process
+    /// so that systemd opens the outbox afresh.
     private func noteDatabaseError(_ error: OutboxError) {
         let now = monotonicSeconds()
         if dbErrorSince == nil {
             dbErrorSince = now
-            Log.error("outbox: \(error); retrying")
-        } else if let since = dbErrorSince, now - since > 60 {
+            Log.error("outbox: cannot record deliveries (\(error)); retrying, reports stay pending and may be sent twice")
+            notifier.notify("STATUS=Outbox: \(error); retrying")
+        } else if let since = dbErrorSince, now - since > 60, error != .diskFull {
             Log.error("outbox unusable for a minute (\(error)); exiting so that systemd restarts the gateway")
             exit(74)
         }

@@ -499,8 +499,6 @@ public final class MQTTClient {
         switch reasonCode {
         case Int32(MOSQ_ERR_KEEPALIVE.rawValue):
             return "keepalive timeout: no answer from the broker (the link is dead or stalled)"
-        case Int32(MOSQ_ERR_CONN_LOST.rawValue):
-            return "connection lost"
         default:
             return MQTTError.mosquittoText(reasonCode)
         }

@@ -309,7 +309,7 @@ final class SeqMark {
         let value = seq + step
         let tmp = path + ".tmp"
         let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot write \(tmp): \(String(cString: strerror(errno)))", context: "seq mark") }
+        guard fd >= 0 else { throw SQLiteError(code: errno == ENOSPC || errno == EDQUOT ? SQLITE_FULL : SQLITE_CANTOPEN, message: "cannot write \(tmp): \(String(cString: strerror(errno)))", context: "seq mark") }
         let text = Array("\(value)\n".utf8)
         let ok = Glibc.write(fd, text, text.count) == text.count && fsync(fd) == 0
         let err = errno

@@ -1,5 +1,5 @@
-/// Why the outbox refused. Every case has a sentence a person can act on (`description`); the prompt shows its
-/// own translated text per case.
+/// Why the outbox refused. Every case has a sentence a person can act on (`description`), worded for any
+/// operation (a caller that stores adds "nothing was stored"); the prompt shows its own translated text per case.
 public enum OutboxError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `max_pending` undelivered reports are stored: nothing more is taken until the gateway delivers some.
     case full(maxPending: Int, pending: Int)
@@ -13,9 +13,9 @@ public enum OutboxError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .full(let max, let pending):
-            "the outbox is full: \(pending) reports wait for delivery (max_pending = \(max)); nothing was stored"
-        case .diskFull: "the disk is full; nothing was stored"
-        case .busy: "the outbox was busy for too long; nothing was stored, try again"
+            "the outbox is full: \(pending) reports wait for delivery (max_pending = \(max))"
+        case .diskFull: "the disk is full"
+        case .busy: "the outbox was busy for too long (another process held it)"
         case .unusable(let why): "the outbox cannot be used: \(why)"
         }
     }

@@ -1,4 +1,5 @@
 import CSQLite
+import Glibc
 
 /// A thin wrapper over one libsqlite3 connection: just what the outbox needs, with typed errors.
 ///
@@ -13,8 +14,9 @@ final class SQLiteConnection {
         let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            let sysErrno = db.map { sqlite3_system_errno($0) } ?? 0
             if let db { sqlite3_close_v2(db) }
-            throw SQLiteError(code: rc, message: message, context: "open \(path)")
+            throw SQLiteError(code: rc, message: message, context: "open \(path)", systemErrno: sysErrno)
         }
         sqlite3_extended_result_codes(db, 1)
         self.handle = db
@@ -32,7 +34,7 @@ final class SQLiteConnection {
         if rc != SQLITE_OK {
             let message = err.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
             sqlite3_free(err)
-            throw SQLiteError(code: rc, message: message, context: sql)
+            throw SQLiteError(code: rc, message: message, context: sql, systemErrno: sqlite3_system_errno(handle))
         }
     }
 
@@ -83,7 +85,8 @@ final class SQLiteConnection {
     var changes: Int { Int(sqlite3_changes(handle)) }
 
     func error(_ rc: Int32, _ context: String) -> SQLiteError {
-        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), context: context)
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), context: context,
+                    systemErrno: sqlite3_system_errno(handle))
     }
 }
 
@@ -140,10 +143,16 @@ struct SQLiteError: Error, CustomStringConvertible {
     var code: Int32
     var message: String
     var context: String
+    /// The errno of the failed system call behind an I/O error (`sqlite3_system_errno`), 0 when none.
+    var systemErrno: Int32 = 0
 
     var primary: Int32 { code & 0xFF }
     var isCorruption: Bool { primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB }
-    var isDiskFull: Bool { primary == SQLITE_FULL }
+    /// SQLITE_FULL, or an I/O error whose system call failed with ENOSPC/EDQUOT: growing the WAL or the
+    /// shared-memory file on a full disk gives SQLITE_IOERR_* (e.g. SQLITE_IOERR_SHMSIZE), not SQLITE_FULL.
+    var isDiskFull: Bool {
+        primary == SQLITE_FULL || (primary == SQLITE_IOERR && (systemErrno == ENOSPC || systemErrno == EDQUOT))
+    }
     var isBusy: Bool { primary == SQLITE_BUSY || primary == SQLITE_LOCKED }
     var description: String { "\(message) (SQLite code \(code))" }
 }

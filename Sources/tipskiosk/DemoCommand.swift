@@ -104,10 +104,9 @@ struct DemoCommand: ParsableCommand {
         sleep(3)
         // In this process: the prompt needs to be in the terminal's foreground process group.
         let config = try ConfigOption(config: configPath).load()
-        let outbox = try config.openOutbox(role: .store)
         var settings = PromptCommand.settings(for: config)
         settings.quitKey = .control("q")
-        _ = PromptProgram.run(settings: settings, store: OutboxPromptStore(outbox: outbox), input: 0, output: 1)
+        _ = PromptProgram.run(settings: settings, store: OutboxPromptStore(config: config), input: 0, output: 1)
         let lines = ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n")
         print("demo ended: the central side received \(lines.count) report(s); they are in \(received)")
     }

@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import KioskConfig
 import KioskLog
+import Outbox
 
 struct GatewayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,11 +27,36 @@ struct GatewayCommand: ParsableCommand {
             }
             password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
         }
-        let outbox = try config.openOutbox(role: .gateway)
+        let outbox = try Self.openWaitingForSpace(config)
         let gateway = Gateway(settings: .init(config: config, version: TipsKiosk.version, password: password,
                                               environment: ProcessInfo.processInfo.environment),
                               outbox: outbox)
         let status = gateway.run()
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Opens the outbox; on a full disk (or a lock held too long) keeps trying every 5 s, saying so to systemd
+    /// and keeping its watchdog fed, instead of exiting into a restart loop that cannot help.
+    static func openWaitingForSpace(_ config: Configuration) throws -> Outbox {
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        var told = false
+        while true {
+            do {
+                return try Outbox.open(path: config.storage.path, identity: config.outboxIdentity,
+                                       maxPending: config.storage.maxPending, role: .gateway, log: { Log.warning($0) })
+            } catch let e where e == .diskFull || e == .busy {
+                let why = "cannot open the outbox \(config.storage.path): \(e)"
+                if !told {
+                    Log.error("\(why); retrying every 5 s")
+                    notifier.notify("READY=1\nSTATUS=\(why); retrying every 5 s")
+                    told = true
+                }
+                notifier.notify("WATCHDOG=1")
+                sleep(UInt32(min(5, notifier.watchdogInterval ?? 5)))
+            } catch {
+                printError("tipskiosk gateway: \(config.storage.path): \(error)")
+                throw Exit.ioError
+            }
+        }
     }
 }

@@ -25,8 +25,9 @@ struct PromptCommand: ParsableCommand {
             printError("tipskiosk prompt: standard input is not a terminal")
             throw Exit.usage
         }
-        let outbox = try config.openOutbox(role: .store)
-        let store = OutboxPromptStore(outbox: outbox)
+        // The screen comes up even when the outbox cannot be opened now (a full disk, say): the visitor is told
+        // plainly when they send, and every later report tries again.
+        let store = OutboxPromptStore(config: config)
         var settings = Self.settings(for: config)
         if demo { settings.quitKey = .control("q") }
         let status = PromptProgram.run(settings: settings, store: store, input: 0, output: 1)
@@ -44,12 +45,33 @@ extension PromptCommand {
 
 /// The outbox as the prompt sees it: typed refusals the visitor can be told about, and the staff numbers.
 final class OutboxPromptStore: PromptStore {
-    let outbox: Outbox
-    init(outbox: Outbox) { self.outbox = outbox }
+    private let config: Configuration
+    private var opened: Outbox?
+
+    /// Tries to open the outbox at once, quietly: a log line now could land on the visitor's screen before the
+    /// prompt takes the terminal; a failure is logged when a report cannot be stored.
+    init(config: Configuration) {
+        self.config = config
+        _ = try? open(quiet: true)
+    }
+
+    /// The outbox, opened on first use and again after a failed open.
+    private func open(quiet: Bool = false) throws(OutboxError) -> Outbox {
+        if let opened { return opened }
+        do {
+            let o = try Outbox.open(path: config.storage.path, identity: config.outboxIdentity,
+                                    maxPending: config.storage.maxPending, role: .store, log: { Log.warning($0) })
+            opened = o
+            return o
+        } catch {
+            if !quiet { Log.error("cannot open the outbox \(config.storage.path): \(error)") }
+            throw error
+        }
+    }
 
     func store(_ draft: ValidDraft) throws(StoreRefusal) -> (id: String, seq: Int64) {
         do {
-            guard let r = try outbox.store([draft]).first else { throw StoreRefusal.unavailable("nothing stored") }
+            guard let r = try open().store([draft]).first else { throw StoreRefusal.unavailable("nothing stored") }
             Log.info("stored report seq \(r.seq) id \(r.id)")
             return (r.id, r.seq)
         } catch let e as OutboxError {
@@ -63,6 +85,7 @@ final class OutboxPromptStore: PromptStore {
     }
 
     func snapshot() -> StaffSnapshot {
+        guard let outbox = try? open() else { return StaffSnapshot(pending: 0, lastError: "the outbox cannot be opened") }
         let stats = try? outbox.stats()
         let g = outbox.gatewayState()
         var broker = g?.broker
@@ -72,11 +95,11 @@ final class OutboxPromptStore: PromptStore {
                              lastAckAt: g?.lastAckAt.map(outbox.clock.format), lastError: g?.lastError)
     }
 
-    func eventLabel() -> String? { outbox.eventLabel() }
+    func eventLabel() -> String? { (try? open())?.eventLabel() ?? config.kiosk.event }
 
     func setEventLabel(_ label: String?) throws(StoreRefusal) {
         do {
-            try outbox.setEventLabel(label)
+            try open().setEventLabel(label)
             Log.info("event label set by staff")
         } catch {
             throw Self.refusal(error)

@@ -16,7 +16,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load(checkFiles: false)
-        let outbox = try config.openOutbox(role: .reader, verify: false)
+        let outbox = try config.openOutbox(role: .reader, verify: false, command: "status")
         let stats: OutboxStats
         do { stats = try outbox.stats() } catch {
             printError("tipskiosk status: \(error)")

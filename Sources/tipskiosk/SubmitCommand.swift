@@ -31,12 +31,12 @@ struct SubmitCommand: ParsableCommand {
             printError("tipskiosk submit: no reports on standard input; nothing was stored")
             throw Exit.dataError
         }
-        let outbox = try config.openOutbox(role: .store)
+        let outbox = try config.openOutbox(role: .store, command: "submit", consequence: "; nothing was stored")
         let receipts: [Outbox.Receipt]
         do {
             receipts = try outbox.store(drafts)
         } catch {
-            printError("tipskiosk submit: \(error)")
+            printError("tipskiosk submit: \(error); nothing was stored")
             if case .full = error { throw Exit.unavailable }
             throw Exit.ioError
         }

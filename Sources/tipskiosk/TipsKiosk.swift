@@ -51,8 +51,10 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
+/// One line to standard error. Never traps: on a full disk (stderr redirected to a file there) the line is lost,
+/// the exit status still tells.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
 }
 
 extension Configuration {
@@ -60,13 +62,13 @@ extension Configuration {
         Outbox.Identity(kiosk: kiosk.id, site: kiosk.site, defaultEvent: kiosk.event)
     }
 
-    /// Opens the outbox, or prints why not and exits 74.
-    func openOutbox(role: Outbox.Role, verify: Bool = true) throws -> Outbox {
+    /// Opens the outbox, or prints why not (`tipskiosk <command>: <path>: <why><consequence>`) and exits 74.
+    func openOutbox(role: Outbox.Role, verify: Bool = true, command: String, consequence: String = "") throws -> Outbox {
         do {
             return try Outbox.open(path: storage.path, identity: outboxIdentity, maxPending: storage.maxPending,
                                    role: role, verify: verify, log: { Log.warning($0) })
         } catch {
-            printError("tipskiosk: \(storage.path): \(error)")
+            printError("tipskiosk \(command): \(storage.path): \(error)\(consequence)")
             throw Exit.ioError
         }
     }
