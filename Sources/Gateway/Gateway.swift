@@ -114,8 +114,7 @@ public final class Gateway: MQTTClientDelegate {
                 notifier.notify("WATCHDOG=1")
                 nextWatchdog = now + interval
             }
-            flushAcks(now: now)
-            if link == .connected && !stopping { fill() }
+            exchange()
             if link == .connected && statusDirty && now - lastStatusAt >= 1.0 { publishStatus(online: true, now: now) }
             if stopping {
                 if link != .connected || now >= stopDeadline { break }
@@ -296,53 +295,52 @@ public final class Gateway: MQTTClientDelegate {
     }
 
     private var protocolName: String { protocolVersion == .v5 ? "MQTT 5" : "MQTT 3.1.1" }
+    private lazy var reportsTopic = config.reportsTopic()
 
     // MARK: Delivery
 
-    /// Publishes pending reports, oldest first, until the window is full.
-    private func fill() {
-        guard let c = client else { return }
-        while mayHaveMore && inflight.count < window {
-            let room = window - inflight.count
-            let rows: [Outbox.Pending]
-            do {
-                rows = try outbox.takePending(after: lastTakenSeq, limit: room)
-                dbErrorSince = nil
-            } catch {
-                noteDatabaseError(error)
-                return
-            }
-            if rows.count < room { mayHaveMore = false }
-            for row in rows {
-                do {
-                    let mid = try c.publish(topic: config.reportsTopic(), payload: Array(row.payload.utf8),
-                                            qos: Int32(config.mqtt.qos), retain: false,
-                                            userProperties: [("id", row.id), ("kiosk", config.kiosk.id), ("seq", String(row.seq))])
-                    inflight[mid] = row
-                    lastTakenSeq = row.seq
-                } catch {
-                    // Not connected any more: the row stays in flight in the outbox and is sent again after
-                    // the reconnect (requeueInFlight). The delegate has been or will be told.
-                    lastTakenSeq = row.seq
-                    mayHaveMore = true
-                    return
-                }
-            }
-            if rows.isEmpty { break }
-        }
-    }
-
-    /// Deletes what the broker acknowledged, in one transaction per loop turn.
-    private func flushAcks(now: Double) {
-        guard !acked.isEmpty else { return }
+    /// The loop turn's one outbox transaction: deletes what the broker acknowledged and takes what fits in the
+    /// window (oldest first), then publishes it.
+    private func exchange() {
+        let room = link == .connected && !stopping && mayHaveMore ? window - inflight.count : 0
+        guard !acked.isEmpty || room > 0 else { return }
+        let rows: [Outbox.Pending]
         do {
-            try outbox.markDelivered(acked, at: outbox.clock.now().unixMillis)
+            rows = try outbox.exchange(delivered: acked, at: outbox.clock.now().unixMillis, takeAfter: lastTakenSeq,
+                                       limit: max(0, room))
+            if !acked.isEmpty { statusDirty = true }
             acked.removeAll(keepingCapacity: true)
-            statusDirty = true
             dbErrorSince = nil
         } catch {
             noteDatabaseError(error)
+            return
         }
+        if rows.count < room { mayHaveMore = false }
+        guard let c = client else { return }
+        for row in rows {
+            do {
+                let mid = try c.publish(topic: reportsTopic, payload: row.payloadBytes, qos: Int32(config.mqtt.qos),
+                                        retain: false,
+                                        userProperties: [("id", row.id), ("kiosk", config.kiosk.id), ("seq", String(row.seq))])
+                inflight[mid] = row
+                lastTakenSeq = row.seq
+            } catch {
+                // Not connected any more: the row stays in flight in the outbox and is sent again after the
+                // reconnect (requeueInFlight). The delegate has been or will be told.
+                lastTakenSeq = row.seq
+                mayHaveMore = true
+                return
+            }
+        }
+    }
+
+    /// Deletes what the broker acknowledged, taking nothing (before a reconnect, at the stop).
+    private func flushAcks(now: Double) {
+        guard !acked.isEmpty else { return }
+        let keep = mayHaveMore
+        mayHaveMore = false
+        exchange()
+        mayHaveMore = keep
     }
 
     /// A failed outbox read or write (delete after PUBACK, taking pending rows). Nothing is lost: acknowledged

@@ -6,7 +6,9 @@ extension Outbox {
     public struct Pending: Sendable, Equatable {
         public var seq: Int64
         public var id: String
-        public var payload: String
+        /// The wire JSON, as committed (UTF-8).
+        public var payloadBytes: [UInt8]
+        public var payload: String { String(decoding: payloadBytes, as: UTF8.self) }
     }
 
     /// Puts every row left "in flight" (by a gateway that died) back to pending, so it is sent again with the
@@ -14,23 +16,41 @@ extension Outbox {
     @discardableResult
     public func requeueInFlight() throws(OutboxError) -> Int {
         try write { () throws(SQLiteError) in
-            try db.execute("UPDATE reports SET state = 0 WHERE state = 1")
+            try db.statement("UPDATE reports SET state = 0 WHERE state = 1").run()
             return db.changes
         }
     }
 
-    /// Up to `limit` pending reports after `afterSeq`, oldest first, marked in flight in the same transaction.
-    public func takePending(after afterSeq: Int64, limit: Int) throws(OutboxError) -> [Pending] {
-        try write { () throws(SQLiteError) in
-            let s = try db.prepare("SELECT seq, id, payload FROM reports WHERE state = 0 AND seq > ? ORDER BY seq LIMIT ?")
+    /// The gateway's one transaction per loop turn: deletes the reports the broker acknowledged (their PUBACK
+    /// said success), then takes up to `limit` pending reports after `afterSeq`, oldest first, and marks them
+    /// in flight.
+    public func exchange(delivered: [Int64], at unixMillis: Int64, takeAfter afterSeq: Int64,
+                         limit: Int) throws(OutboxError) -> [Pending] {
+        guard !delivered.isEmpty || limit > 0 else { return [] }
+        return try write { () throws(SQLiteError) in
+            if !delivered.isEmpty {
+                let d = try db.statement("DELETE FROM reports WHERE seq = ?")
+                for seq in delivered {
+                    d.bind(1, seq)
+                    try d.run()
+                }
+                let g = try db.statement("UPDATE gateway SET last_ack_at = ?, updated_at = ? WHERE one = 1")
+                g.bind(1, unixMillis)
+                g.bind(2, unixMillis)
+                try g.run()
+            }
+            guard limit > 0 else { return [] }
+            let s = try db.statement("SELECT seq, id, payload FROM reports WHERE state = 0 AND seq > ? ORDER BY seq LIMIT ?")
+            defer { s.reset() }
             s.bind(1, afterSeq)
             s.bind(2, Int64(limit))
             var rows: [Pending] = []
+            rows.reserveCapacity(limit)
             while try s.step() {
-                rows.append(Pending(seq: s.int64(0), id: s.string(1) ?? "", payload: s.string(2) ?? ""))
+                rows.append(Pending(seq: s.int64(0), id: s.string(1) ?? "", payloadBytes: s.bytes(2)))
             }
             guard let first = rows.first, let last = rows.last else { return rows }
-            let u = try db.prepare("UPDATE reports SET state = 1, attempts = attempts + 1 WHERE state = 0 AND seq BETWEEN ? AND ?")
+            let u = try db.statement("UPDATE reports SET state = 1, attempts = attempts + 1 WHERE state = 0 AND seq BETWEEN ? AND ?")
             u.bind(1, first.seq)
             u.bind(2, last.seq)
             try u.run()
@@ -38,27 +58,21 @@ extension Outbox {
         }
     }
 
+    /// Up to `limit` pending reports after `afterSeq`, oldest first, marked in flight in the same transaction.
+    public func takePending(after afterSeq: Int64, limit: Int) throws(OutboxError) -> [Pending] {
+        try exchange(delivered: [], at: 0, takeAfter: afterSeq, limit: limit)
+    }
+
     /// Removes delivered reports (their PUBACK said success) in one transaction.
     public func markDelivered(_ seqs: [Int64], at unixMillis: Int64) throws(OutboxError) {
-        guard !seqs.isEmpty else { return }
-        try write { () throws(SQLiteError) in
-            let d = try db.prepare("DELETE FROM reports WHERE seq = ?")
-            for seq in seqs {
-                d.bind(1, seq)
-                try d.run()
-            }
-            let g = try db.prepare("UPDATE gateway SET last_ack_at = ?, updated_at = ? WHERE one = 1")
-            g.bind(1, unixMillis)
-            g.bind(2, unixMillis)
-            try g.run()
-        }
+        _ = try exchange(delivered: seqs, at: unixMillis, takeAfter: 0, limit: 0)
     }
 
     /// Moves a report the broker refused (PUBACK reason code >= 0x80) to the dead letters. It is kept, never
     /// retried automatically, and counted in status until staff deal with it (`requeueDeadLetters`).
     public func markDead(seq: Int64, reasonCode: Int, reason: String, at unixMillis: Int64) throws(OutboxError) {
         try write { () throws(SQLiteError) in
-            let s = try db.prepare("UPDATE reports SET state = 2, dead_code = ?, dead_reason = ?, dead_at = ? WHERE seq = ?")
+            let s = try db.statement("UPDATE reports SET state = 2, dead_code = ?, dead_reason = ?, dead_at = ? WHERE seq = ?")
             s.bind(1, Int64(reasonCode))
             s.bind(2, reason)
             s.bind(3, unixMillis)
@@ -71,7 +85,7 @@ extension Outbox {
     @discardableResult
     public func requeueDeadLetters() throws(OutboxError) -> Int {
         try write { () throws(SQLiteError) in
-            try db.execute("UPDATE reports SET state = 0, dead_code = NULL, dead_reason = NULL, dead_at = NULL WHERE state = 2")
+            try db.statement("UPDATE reports SET state = 0, dead_code = NULL, dead_reason = NULL, dead_at = NULL WHERE state = 2").run()
             return db.changes
         }
     }
@@ -123,16 +137,18 @@ extension Outbox {
     public func stats() throws(OutboxError) -> OutboxStats {
         do {
             return try db.readTransaction { () throws(SQLiteError) in
-                let s = try db.prepare("""
+                let s = try db.statement("""
                     SELECT
                       (SELECT count(*) FROM reports WHERE state = 0),
                       (SELECT count(*) FROM reports WHERE state = 1),
                       (SELECT stored_at FROM reports WHERE state < 2 ORDER BY seq LIMIT 1),
                       (SELECT count(*) FROM reports WHERE state = 2)
                     """)
+                defer { s.reset() }
                 _ = try s.step()
                 var codes: [Int: Int] = [:]
-                let c = try db.prepare("SELECT dead_code, count(*) FROM reports WHERE state = 2 GROUP BY dead_code")
+                let c = try db.statement("SELECT dead_code, count(*) FROM reports WHERE state = 2 GROUP BY dead_code")
+                defer { c.reset() }
                 while try c.step() { codes[Int(c.int64(0))] = Int(c.int64(1)) }
                 return OutboxStats(pending: Int(s.int64(0) + s.int64(1)), inFlight: Int(s.int64(1)),
                                    oldestPendingAt: s.isNull(2) ? nil : s.int64(2), deadLetters: Int(s.int64(3)),
@@ -144,8 +160,9 @@ extension Outbox {
     }
 
     public func gatewayState() -> GatewayState? {
-        guard let s = try? db.prepare("SELECT broker, since, last_ack_at, last_error, protocol, pid, updated_at FROM gateway WHERE one = 1"),
+        guard let s = try? db.statement("SELECT broker, since, last_ack_at, last_error, protocol, pid, updated_at FROM gateway WHERE one = 1"),
               (try? s.step()) == true else { return nil }
+        defer { s.reset() }
         return GatewayState(broker: s.string(0) ?? "unknown", since: s.int64(1), lastAckAt: s.isNull(2) ? nil : s.int64(2),
                             lastError: s.string(3), protocolName: s.string(4), pid: s.isNull(5) ? nil : Int32(s.int64(5)),
                             updatedAt: s.int64(6))
@@ -154,7 +171,7 @@ extension Outbox {
     /// Records the gateway's view of the broker. `lastAckAt` is kept when nil is given.
     public func setGatewayState(_ g: GatewayState) throws(OutboxError) {
         try write { () throws(SQLiteError) in
-            let s = try db.prepare("""
+            let s = try db.statement("""
                 INSERT INTO gateway (one, broker, since, last_ack_at, last_error, protocol, pid, updated_at)
                 VALUES (1, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(one) DO UPDATE SET broker = excluded.broker, since = excluded.since,

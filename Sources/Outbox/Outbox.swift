@@ -47,8 +47,7 @@ public final class Outbox {
     /// Device and inode of the file when it was opened (see `isStillAtPath`).
     private var fileIdentity: (dev: UInt64, ino: UInt64)?
     private var rng = SystemRandomNumberGenerator()
-    private lazy var insertStmt = try? db.prepare(
-        "INSERT INTO reports (seq, id, stored_at, payload) VALUES (?, ?, ?, ?)")
+    private var ids = UUIDv7Generator()
 
     /// Opens (creating, migrating, or recovering) the outbox at `path`.
     ///
@@ -147,13 +146,14 @@ public final class Outbox {
     }
 
     func meta(_ key: String) throws(SQLiteError) -> String? {
-        let s = try db.prepare("SELECT value FROM meta WHERE key = ?")
+        let s = try db.statement("SELECT value FROM meta WHERE key = ?")
+        defer { s.reset() }
         s.bind(1, key)
         return try s.step() ? s.string(0) : nil
     }
 
     func setMeta(_ key: String, _ value: String?) throws(SQLiteError) {
-        let s = try db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        let s = try db.statement("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         s.bind(1, key)
         s.bind(2, value)
         try s.run()
@@ -180,12 +180,12 @@ public final class Outbox {
                 if let event { label = event } else { label = try currentEvent() }
                 let (ms, offset) = clock.now()
                 let submittedAt = RFC3339.format(unixMillis: ms, utcOffsetSeconds: offset)
-                guard let insert = insertStmt else { throw db.error(sqlite3_errcode(db.handle), "prepare insert") }
+                let insert = try db.statement("INSERT INTO reports (seq, id, stored_at, payload) VALUES (?, ?, ?, ?)")
                 var receipts: [Receipt] = []
                 receipts.reserveCapacity(drafts.count)
                 for (i, draft) in drafts.enumerated() {
                     let seq = next + Int64(i)
-                    let id = UUIDv7.make(unixMillis: ms, using: &rng)
+                    let id = ids.next(unixMillis: ms, using: &rng)
                     let report = Report(id: id, kiosk: identity.kiosk, seq: seq, submittedAt: submittedAt,
                                         draft: draft, site: identity.site, event: label)
                     insert.bind(1, seq)

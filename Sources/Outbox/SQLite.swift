@@ -7,6 +7,8 @@ import Glibc
 final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
+    /// Prepared statements by their SQL, kept for the life of the connection (the hot paths reuse them).
+    private var cache: [String: SQLiteStatement] = [:]
 
     init(path: String, readOnly: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
@@ -23,7 +25,10 @@ final class SQLiteConnection {
         self.path = path
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
 
     /// Waits up to `ms` for another process's lock before a statement gives SQLITE_BUSY.
     func setBusyTimeout(milliseconds ms: Int32) { sqlite3_busy_timeout(handle, ms) }
@@ -38,6 +43,17 @@ final class SQLiteConnection {
         }
     }
 
+    /// A cached prepared statement for `sql`, reset and with its bindings cleared.
+    func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let s = cache[sql] {
+            s.reset()
+            return s
+        }
+        let s = try prepare(sql)
+        cache[sql] = s
+        return s
+    }
+
     func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
@@ -48,22 +64,18 @@ final class SQLiteConnection {
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction (the write lock is taken at once, so a busy database waits
     /// in the busy handler here and never fails half-way through); commits, or rolls back on any error.
     func writeTransaction<T>(_ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            if sqlite3_get_autocommit(handle) == 0 { try? execute("ROLLBACK") }
-            throw error
-        }
+        try transaction("BEGIN IMMEDIATE", body)
     }
 
     func readTransaction<T>(_ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
-        try execute("BEGIN DEFERRED")
+        try transaction("BEGIN DEFERRED", body)
+    }
+
+    private func transaction<T>(_ begin: String, _ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        try statement(begin).run()
         do {
             let result = try body()
-            try execute("COMMIT")
+            try statement("COMMIT").run()
             return result
         } catch {
             if sqlite3_get_autocommit(handle) == 0 { try? execute("ROLLBACK") }
@@ -73,12 +85,14 @@ final class SQLiteConnection {
 
     /// A single integer (or nil) from the first row of `sql`.
     func scalar(_ sql: String) throws(SQLiteError) -> Int64? {
-        let s = try prepare(sql)
+        let s = try statement(sql)
+        defer { s.reset() }
         return try s.step() ? s.isNull(0) ? nil : s.int64(0) : nil
     }
 
     func text(_ sql: String) throws(SQLiteError) -> String? {
-        let s = try prepare(sql)
+        let s = try statement(sql)
+        defer { s.reset() }
         return try s.step() ? s.string(0) : nil
     }
 
@@ -135,6 +149,12 @@ final class SQLiteStatement {
     func string(_ col: Int32) -> String? {
         guard let p = sqlite3_column_text(stmt, col) else { return nil }
         return String(cString: p)
+    }
+    /// The column's bytes (text as UTF-8), copied once.
+    func bytes(_ col: Int32) -> [UInt8] {
+        guard let p = sqlite3_column_blob(stmt, col) else { return [] }
+        let n = Int(sqlite3_column_bytes(stmt, col))
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
 }
 

@@ -1,14 +1,43 @@
-/// UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits. Sorts by creation time.
-public enum UUIDv7 {
-    public static func make(unixMillis: Int64, using rng: inout some RandomNumberGenerator) -> String {
+/// UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then 74 bits that are random for the first id of
+/// a millisecond and increase by a random step for the next ones (RFC 9562 §6.2, method 2), so that the ids
+/// one process makes sort in the order it made them. That keeps the outbox's id index appended to in order,
+/// and deletes of delivered rows touch few pages. A clock that steps back does not make ids go back.
+public struct UUIDv7Generator: Sendable {
+    private var lastMillis: Int64 = -1
+    /// The 74 bits after the timestamp: 12 in `high` (rand_a), 62 in `low` (rand_b).
+    private var high: UInt16 = 0
+    private var low: UInt64 = 0
+
+    public init() {}
+
+    public mutating func next(unixMillis: Int64, using rng: inout some RandomNumberGenerator) -> String {
+        let ms = max(0, unixMillis)
+        if ms > lastMillis {
+            lastMillis = ms
+            // Fresh random bits, the top one clear: room for about 2^73 further steps in this millisecond.
+            high = UInt16.random(in: 0...0x7FF, using: &rng)
+            low = UInt64.random(in: 0...0x3FFF_FFFF_FFFF_FFFF, using: &rng)
+        } else {
+            let step = UInt64.random(in: 1...(1 << 24), using: &rng)
+            let (sum, carried) = low.addingReportingOverflow(step)
+            low = sum & 0x3FFF_FFFF_FFFF_FFFF
+            if carried || sum > 0x3FFF_FFFF_FFFF_FFFF { high += 1 }
+            if high > 0xFFF {   // 2^74 ids in one millisecond: borrow the next one
+                lastMillis += 1
+                high = 0
+            }
+        }
+        return Self.format(millis: lastMillis, high: high, low: low)
+    }
+
+    static func format(millis: Int64, high: UInt16, low: UInt64) -> String {
         var bytes = [UInt8](repeating: 0, count: 16)
-        let ms = UInt64(max(0, unixMillis))
+        let ms = UInt64(millis)
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - i))) }
-        let r1 = rng.next() as UInt64, r2 = rng.next() as UInt64
-        for i in 6..<8 { bytes[i] = UInt8(truncatingIfNeeded: r1 >> (8 * (i - 6))) }
-        for i in 8..<16 { bytes[i] = UInt8(truncatingIfNeeded: r2 >> (8 * (i - 8))) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70   // version 7
-        bytes[8] = (bytes[8] & 0x3F) | 0x80   // variant 10
+        bytes[6] = 0x70 | UInt8(high >> 8 & 0x0F)   // version 7
+        bytes[7] = UInt8(truncatingIfNeeded: high)
+        bytes[8] = 0x80 | UInt8(low >> 56 & 0x3F)   // variant 10
+        for i in 9..<16 { bytes[i] = UInt8(truncatingIfNeeded: low >> (8 * (15 - i))) }
         let hex = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(36)
@@ -17,6 +46,14 @@ public enum UUIDv7 {
             out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+public enum UUIDv7 {
+    /// One id with fresh random bits (for a single report; a batch uses one `UUIDv7Generator`).
+    public static func make(unixMillis: Int64, using rng: inout some RandomNumberGenerator) -> String {
+        var g = UUIDv7Generator()
+        return g.next(unixMillis: unixMillis, using: &rng)
     }
 
     /// True for a canonical lower-case UUID string of version 7.

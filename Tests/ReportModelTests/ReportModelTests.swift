@@ -142,6 +142,18 @@ import Testing
         #expect(!UUIDv7.isValid("not-a-uuid"))
     }
 
+    @Test func uuidV7GeneratorIsMonotonicWithinAMillisecondAndAcrossAClockStepBack() {
+        var rng = SystemRandomNumberGenerator()
+        var g = UUIDv7Generator()
+        var ids: [String] = []
+        for i in 0..<10_000 { ids.append(g.next(unixMillis: 1_795_000_000_000 + Int64(i / 5000), using: &rng)) }
+        ids.append(g.next(unixMillis: 1_700_000_000_000, using: &rng))   // the clock stepped back
+        #expect(ids.allSatisfy(UUIDv7.isValid))
+        #expect(ids == ids.sorted(), "each id sorts after the one before")
+        #expect(Set(ids).count == ids.count)
+        #expect(ids[0].hasPrefix("01a1e") && ids[9999].hasPrefix("01a1e"))
+    }
+
     @Test func decodingNamesTheField() {
         func decode(_ d: [String: Any]) throws(ReportValidationError) -> ReportDraft {
             try DraftDecoding.draft(from: d, isNull: { $0 is NSNull }, defaultLanguage: "sv")
