@@ -66,6 +66,7 @@ public final class Gateway: MQTTClientDelegate {
     private var nextWatchdog = 0.0
     private var nextFallbackCheck = 0.0
     private var dbErrorSince: Double?
+    private var nextReclaim = 0.0
     /// Times to look at `data_version` again after a file event: the WAL is written before the commit is
     /// published in the shared-memory index (which makes no file event), so the first look can be too early.
     private var rechecks: [Double] = []
@@ -345,15 +346,21 @@ public final class Gateway: MQTTClientDelegate {
 
     /// A failed outbox read or write (delete after PUBACK, taking pending rows). Nothing is lost: acknowledged
     /// rows stay in memory and are deleted on the next turn; a row whose delete never lands is sent again.
-    /// A full disk is waited out (a restart cannot fix it); anything else that lasts a minute ends the process
-    /// so that systemd opens the outbox afresh.
+    /// A full disk or a busy lock is waited out (a restart cannot fix either, and the errors of a full disk
+    /// alternate between the two); an unusable file for a minute ends the process so that systemd opens the
+    /// outbox afresh.
     private func noteDatabaseError(_ error: OutboxError) {
         let now = monotonicSeconds()
+        if error == .diskFull && now >= nextReclaim {
+            // The outbox's own WAL may have taken the room: a checkpoint lets it start over.
+            if outbox.reclaimSpace() { Log.notice("outbox: checkpointed the WAL to make room") }
+            nextReclaim = now + 1
+        }
         if dbErrorSince == nil {
             dbErrorSince = now
             Log.error("outbox: cannot record deliveries (\(error)); retrying, reports stay pending and may be sent twice")
             notifier.notify("STATUS=Outbox: \(error); retrying")
-        } else if let since = dbErrorSince, now - since > 60, error != .diskFull {
+        } else if let since = dbErrorSince, now - since > 60, case .unusable = error {
             Log.error("outbox unusable for a minute (\(error)); exiting so that systemd restarts the gateway")
             exit(74)
         }

@@ -1,3 +1,4 @@
+import Glibc
 import ReportModel
 
 /// What the gateway reads and writes: the delivery side of the outbox.
@@ -115,6 +116,19 @@ public struct OutboxStats: Sendable, Equatable {
 
 /// What the gateway last said about the broker, kept in the outbox so that other processes can show it.
 public struct GatewayState: Sendable, Equatable {
+    /// The broker state to show: the gateway's word while it runs; once it stopped cleanly, "disconnected
+    /// (gateway stopped)"; when its process is gone without a word (killed), "unknown (gateway not running)".
+    public var brokerForDisplay: String {
+        if broker == "stopped" { return "disconnected (gateway stopped)" }
+        return isGatewayRunning ? broker : "unknown (gateway not running)"
+    }
+
+    /// Whether the process that wrote this still runs (a signal-0 probe of its pid).
+    public var isGatewayRunning: Bool {
+        guard let pid, broker != "stopped" else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+
     public var broker: String
     public var since: Int64
     public var lastAckAt: Int64?

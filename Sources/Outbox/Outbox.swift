@@ -95,6 +95,11 @@ public final class Outbox {
             throw SQLiteError(code: SQLITE_ERROR, message: "WAL mode could not be set (got \(mode ?? "nothing"))", context: "journal_mode")
         }
         try db.execute(role == .gateway ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL")
+        // The gateway makes most of the writes (a delete per delivered report): checkpoint every 256 pages
+        // (1 MiB) rather than SQLite's 1000, so that the WAL stays small on a small card, and truncate a WAL that
+        // grew larger (during a backlog) back to 4 MiB after a checkpoint.
+        if role == .gateway { try db.execute("PRAGMA wal_autocheckpoint=256") }
+        try db.execute("PRAGMA journal_size_limit=4194304")
         try db.execute("PRAGMA foreign_keys=ON")
         if verify {
             let result = try db.text("PRAGMA quick_check") ?? "no answer"
@@ -164,7 +169,28 @@ public final class Outbox {
     /// Stores the drafts as reports in one transaction, all or none, and returns after the synced commit.
     /// Refuses with `.full` when they would take the undelivered count past `maxPending`.
     @discardableResult
-    public func store(_ drafts: [ValidDraft], event: String?? = nil) throws(OutboxError) -> [Receipt] {
+    public func store(_ drafts: [ValidDraft]) throws(OutboxError) -> [Receipt] {
+        do {
+            return try storeOnce(drafts)
+        } catch .diskFull {
+            // The WAL may hold the space: a checkpoint lets SQLite write over it. Then try once more.
+            guard reclaimSpace() else { throw .diskFull }
+            return try storeOnce(drafts)
+        }
+    }
+
+    /// Copies the WAL into the database and truncates it (`wal_checkpoint(TRUNCATE)`): on a full disk this is
+    /// often what frees the room for the next commit, since the WAL only grows until a checkpoint (every
+    /// 1000 pages) lets it start over. Returns true when the checkpoint completed.
+    @discardableResult
+    public func reclaimSpace() -> Bool {
+        guard let s = try? db.statement("PRAGMA wal_checkpoint(TRUNCATE)") else { return false }
+        defer { s.reset() }
+        // One row: busy (0 = completed), WAL frames, frames checkpointed.
+        return (try? s.step()) == true && s.int64(0) == 0
+    }
+
+    private func storeOnce(_ drafts: [ValidDraft]) throws(OutboxError) -> [Receipt] {
         guard !drafts.isEmpty else { return [] }
         do {
             return try db.writeTransaction { () throws(SQLiteError) -> Result<[Receipt], OutboxError> in
@@ -176,8 +202,7 @@ public final class Outbox {
                     throw SQLiteError(code: SQLITE_CORRUPT, message: "meta.next_seq is missing", context: "store")
                 }
                 try seqMark.ensure(above: next + Int64(drafts.count))
-                let label: String?
-                if let event { label = event } else { label = try currentEvent() }
+                let label = try currentEvent()
                 let (ms, offset) = clock.now()
                 let submittedAt = RFC3339.format(unixMillis: ms, utcOffsetSeconds: offset)
                 let insert = try db.statement("INSERT INTO reports (seq, id, stored_at, payload) VALUES (?, ?, ?, ?)")
@@ -265,10 +290,6 @@ public final class Outbox {
     }
 }
 
-extension OutboxError {
-    static func from(_ e: SQLiteError) -> OutboxError { Outbox.mapError(e) }
-}
-
 /// An exclusive advisory lock (flock) held while a process opens, migrates or recovers the file, so that two
 /// processes never move a file aside under each other.
 struct FileLock {
@@ -299,7 +320,7 @@ final class SeqMark {
         var buf = [UInt8](repeating: 0, count: 32)
         let n = Glibc.read(fd, &buf, 31)
         guard n > 0 else { return nil }
-        return Int64(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters())
+        return Int64(String(decoding: buf[0..<n].filter { $0 >= 48 && $0 <= 57 }, as: UTF8.self))
     }
 
     /// Makes sure the mark is at least `seq`, raising it by `step` beyond when needed.
@@ -323,11 +344,5 @@ final class SeqMark {
         let dfd = Glibc.open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
         cached = value
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        String(unicodeScalars.filter { !$0.properties.isWhitespace })
     }
 }

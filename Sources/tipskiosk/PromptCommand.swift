@@ -88,8 +88,7 @@ final class OutboxPromptStore: PromptStore {
         guard let outbox = try? open() else { return StaffSnapshot(pending: 0, lastError: "the outbox cannot be opened") }
         let stats = try? outbox.stats()
         let g = outbox.gatewayState()
-        var broker = g?.broker
-        if let pid = g?.pid, broker != "stopped", kill(pid, 0) != 0 && errno == ESRCH { broker = "unknown (gateway not running)" }
+        let broker = g?.brokerForDisplay
         return StaffSnapshot(pending: stats?.pending ?? 0, oldestPendingAt: stats?.oldestPendingAt.map(outbox.clock.format),
                              deadLetters: stats?.deadLetters ?? 0, broker: broker,
                              lastAckAt: g?.lastAckAt.map(outbox.clock.format), lastError: g?.lastError)

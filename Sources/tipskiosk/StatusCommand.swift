@@ -41,22 +41,14 @@ struct StatusSnapshot {
         self.kiosk = config.kiosk.id
         self.stats = stats
         self.gateway = outbox.gatewayState()
-        if let pid = gateway?.pid, gateway?.broker != "stopped" {
-            gatewayRunning = kill(pid, 0) == 0 || errno == EPERM
-        } else {
-            gatewayRunning = false
-        }
+        self.gatewayRunning = gateway?.isGatewayRunning ?? false
         self.event = outbox.eventLabel()
         self.recoveredFrom = outbox.recoveredFrom
         self.clock = outbox.clock
     }
 
     /// The broker state as the gateway last saw it; "unknown" when no gateway runs (its word would be stale).
-    var broker: String? {
-        guard let g = gateway else { return nil }
-        if g.broker == "stopped" { return "disconnected (gateway stopped)" }
-        return gatewayRunning ? g.broker : "unknown (gateway not running)"
-    }
+    var broker: String? { gateway?.brokerForDisplay }
 
     var json: String {
         var w = JSONWriter()

@@ -13,8 +13,8 @@ import ReportModel
         let dir = TempDir("kills")
         let window = 10
         let config = writeTestConfig(in: dir, port: broker.port, extraMQTT: "window = \(window)")
-        let total = longRuns ? 100_000 : 40_000
-        let rounds = longRuns ? 60 : 15
+        let total = fxLong ? 100_000 : 40_000
+        let rounds = fxLong ? 60 : 15
         #expect(try tipskiosk(["submit", "--config", config], input: submitLines(total)).status == 0)
         let gw = GatewayProcess(config: config, log: dir.file("gateway.log"))
         try gw.start()
@@ -34,21 +34,24 @@ import ReportModel
             _ = waitUntil(timeout: 10) { sub.lines.count > before }
             recoveries.append(Date().timeIntervalSince(restarted))
         }
-        let check = DeliveryCheck(waitForAll({ [sub] }, total: total, timeout: 300), expected: 1...total)
+        let check = DeliveryCheck(waitForAll({ [sub] }, total: total, timeout: fxLong ? 1800 : 300), expected: 1...total)
         _ = try waitUntil(timeout: 10) { try status(config)["pending"] as? Int == 0 }
+        // A report not received yet is either still in the outbox (slow, e.g. a loaded machine: not lost) or lost.
+        let stillPending = try status(config)["pending"] as? Int ?? 0
+        let lost = max(0, check.missing.count - stillPending)
         #expect(kills >= rounds / 2, "the kills hit a drain in progress")
-        #expect(check.complete, "missing \(check.missing.count): \(check.missing.prefix(10))")
+        #expect(check.complete, "missing \(check.missing.count), of which still pending in the outbox \(stillPending): \(check.missing.prefix(10))")
         #expect(check.firstOutOfOrder == nil, "first arrivals in FIFO order")
         #expect(check.inconsistent == 0, "every duplicate carries the same id and seq")
         #expect(check.duplicates <= kills * 2 * window, "at most two windows per kill (in flight, and acknowledged but not yet deleted)")
         let sorted = recoveries.sorted()
-        print("FAULT gateway kill -9 at random points: \(kills) kills, \(total) reports in \(String(format: "%.1f", Date().timeIntervalSince(start))) s, lost \(check.missing.count), duplicates \(check.duplicates) (bound \(kills * 2 * window)), first delivery after restart median \(Int((sorted[sorted.count / 2]) * 1000)) ms, max \(Int(sorted.last! * 1000)) ms")
+        print("FAULT gateway kill -9 at random points: \(kills) kills, \(total) reports in \(String(format: "%.1f", Date().timeIntervalSince(start))) s, lost \(lost), not yet delivered \(check.missing.count - lost), duplicates \(check.duplicates) (bound \(kills * 2 * window)), first delivery after restart median \(Int((sorted[sorted.count / 2]) * 1000)) ms, max \(Int(sorted.last! * 1000)) ms")
     }
 
     @Test func promptKilledRightAfterTack() throws {
         let dir = TempDir("promptkill")
         let config = writeTestConfig(in: dir)
-        let rounds = longRuns ? 20 : 4
+        let rounds = fxLong ? 20 : 4
         var env = ProcessInfo.processInfo.environment
         env["TERM"] = "xterm-256color"
         env.removeValue(forKey: "JOURNAL_STREAM")

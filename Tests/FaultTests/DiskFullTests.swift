@@ -42,7 +42,7 @@ struct DiskFullTests {
 
     /// `submit` in batches until the outbox itself has filled the disk: each refusal is exit 74 with the plain
     /// line, stores nothing, and every earlier report is intact; when space returns, the next seq follows.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(fxLong ? 30 : 3)))
     func submitUntilTheDiskIsFullRefusesPlainlyAndKeepsEveryReport() throws {
         let disk = try SmallDisk(sizeKiB: fxLong ? 8192 : 2048)
         defer { disk.unmount() }

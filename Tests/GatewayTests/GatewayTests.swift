@@ -115,36 +115,17 @@ import TestSupport
             }
         }
         // Wait for every seq (duplicates make the line count reach `total` before that).
-        var received: [Received] = []
-        let deadline = Date().addingTimeInterval(120)
-        repeat {
-            received = sub.lines.compactMap(Received.init)
-            if Set(received.map(\.seq)).count >= total { break }
-            usleep(50_000)
-        } while Date() < deadline
+        let check = DeliveryCheck(waitForAll({ [sub] }, total: total, timeout: 120), expected: 1...total)
         _ = try waitUntil(timeout: 10) { try status(config)["pending"] as? Int == 0 }
-        var firstSeen: [Int] = []
-        var idOfSeq: [Int: String] = [:]
-        var mismatched = 0
-        for r in received {
-            if let known = idOfSeq[r.seq] {
-                if known != r.id { mismatched += 1 }
-            } else {
-                idOfSeq[r.seq] = r.id
-                firstSeen.append(r.seq)
-            }
-        }
-        let duplicates = received.count - firstSeen.count
-        print("10,000 through \(kills) kill -9 and \(cuts) cuts: received \(received.count), duplicates \(duplicates)")
+        print("10,000 through \(kills) kill -9 and \(cuts) cuts: received \(check.received), duplicates \(check.duplicates)")
         #expect(kills == 5 && cuts == 5)
         #expect(faultsWithBacklog >= 8, "faults must hit a drain in progress")
-        #expect(firstSeen.count == total, "every seq arrived")
-        let outOfOrder = zip(firstSeen, 1...total).first { $0 != $1 }
-        #expect(outOfOrder == nil, "first arrivals in FIFO order; first difference: \(String(describing: outOfOrder))")
-        let idMismatch = zip(firstSeen.map { idOfSeq[$0]! }, receipts.map(\.id)).enumerated().first { $1.0 != $1.1 }
-        #expect(idMismatch == nil, "ids exactly as stored; first difference at \(String(describing: idMismatch?.offset))")
-        #expect(mismatched == 0, "a duplicate carries the same id and seq")
-        #expect(duplicates <= 10 * 20, "duplicates are bounded by the window at each fault")
+        #expect(check.complete, "every seq arrived; missing \(check.missing.count)")
+        #expect(check.firstOutOfOrder == nil, "first arrivals in FIFO order")
+        let idMismatch = receipts.first { check.idOfSeq[$0.seq] != $0.id }
+        #expect(idMismatch == nil, "ids exactly as stored; first difference at seq \(String(describing: idMismatch?.seq))")
+        #expect(check.inconsistent == 0, "a duplicate carries the same id and seq")
+        #expect(check.duplicates <= 10 * 20, "duplicates are bounded by the window at each fault")
         #expect(try status(config)["pending"] as? Int == 0)
     }
 

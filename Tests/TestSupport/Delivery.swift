@@ -41,6 +41,8 @@ public struct DeliveryCheck: Sendable {
     public var firstOutOfOrder: Int?
     /// Duplicates whose id differs from the first arrival of the same seq.
     public var inconsistent: Int
+    /// The id each seq first arrived with.
+    public var idOfSeq: [Int: String]
 
     public init(_ lines: [String], expected: ClosedRange<Int>) {
         var firstSeen: [Int] = []
@@ -61,6 +63,7 @@ public struct DeliveryCheck: Sendable {
         missing = expected.filter { idOfSeq[$0] == nil }
         firstOutOfOrder = zip(firstSeen, firstSeen.dropFirst()).first { $0 >= $1 }?.1
         self.inconsistent = inconsistent
+        self.idOfSeq = idOfSeq
     }
 
     public var complete: Bool { missing.isEmpty }
