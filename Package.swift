@@ -41,7 +41,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], resources: [.copy("Languages")]),
         .executableTarget(name: "tipskiosk", dependencies: [
-            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Gateway", "Prompt",
+            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Gateway", "Prompt", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLinux
 import Foundation
 import Glibc
 import KioskConfig
@@ -30,12 +31,27 @@ struct PromptCommand: ParsableCommand {
         let store = OutboxPromptStore(config: config)
         var settings = Self.settings(for: config)
         if demo { settings.quitKey = .control("q") }
+        let locked = Self.lockConsoleSwitching(fd: 0)
         let status = PromptProgram.run(settings: settings, store: store, input: 0, output: 1)
+        if locked { _ = ioctl(0, UInt(VT_UNLOCKSWITCH)) }
         if status != 0 { throw ExitCode(status) }
     }
 }
 
 extension PromptCommand {
+    /// On a Linux virtual console, refuses every VT switch (Alt+Fn, Ctrl+Alt+Fn, chvt) while the prompt runs, so
+    /// a visitor cannot leave it. Needs CAP_SYS_TTY_CONFIG (the tty1 unit grants it); system-wide, so it is
+    /// undone on a clean stop. On a pty (ssh, tmux, tests) or without the capability it does nothing.
+    static func lockConsoleSwitching(fd: Int32) -> Bool {
+        var state = vt_stat()
+        guard ioctl(fd, UInt(VT_GETSTATE), &state) == 0 else { return false }   // not a virtual console
+        guard ioctl(fd, UInt(VT_LOCKSWITCH)) == 0 else {
+            Log.warning("cannot lock console switching (needs CAP_SYS_TTY_CONFIG): \(String(cString: strerror(errno)))")
+            return false
+        }
+        return true
+    }
+
     static func settings(for config: Configuration) -> PromptSettings {
         PromptSettings(kioskID: config.kiosk.id, site: config.kiosk.site, languages: config.kiosk.languages,
                        idleTimeoutSeconds: config.kiosk.idleTimeoutSeconds, places: config.kiosk.places,
