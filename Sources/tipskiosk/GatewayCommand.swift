@@ -42,8 +42,7 @@ struct GatewayCommand: ParsableCommand {
         var told = false
         while true {
             do {
-                return try Outbox.open(path: config.storage.path, identity: config.outboxIdentity,
-                                       maxPending: config.storage.maxPending, role: .gateway, log: { Log.warning($0) })
+                return try config.outbox(role: .gateway)
             } catch let e where e == .diskFull || e == .busy {
                 let why = "cannot open the outbox \(config.storage.path): \(e)"
                 if !told {

@@ -75,8 +75,7 @@ final class OutboxPromptStore: PromptStore {
     private func open(quiet: Bool = false) throws(OutboxError) -> Outbox {
         if let opened { return opened }
         do {
-            let o = try Outbox.open(path: config.storage.path, identity: config.outboxIdentity,
-                                    maxPending: config.storage.maxPending, role: .store, log: { Log.warning($0) })
+            let o = try config.outbox(role: .store)
             opened = o
             return o
         } catch {

@@ -62,11 +62,16 @@ extension Configuration {
         Outbox.Identity(kiosk: kiosk.id, site: kiosk.site, defaultEvent: kiosk.event)
     }
 
+    /// Opens the outbox this file describes; a damaged file moved aside is logged.
+    func outbox(role: Outbox.Role, verify: Bool = true) throws(OutboxError) -> Outbox {
+        try Outbox.open(path: storage.path, identity: outboxIdentity, maxPending: storage.maxPending,
+                        role: role, verify: verify, log: { Log.warning($0) })
+    }
+
     /// Opens the outbox, or prints why not (`tipskiosk <command>: <path>: <why><consequence>`) and exits 74.
     func openOutbox(role: Outbox.Role, verify: Bool = true, command: String, consequence: String = "") throws -> Outbox {
         do {
-            return try Outbox.open(path: storage.path, identity: outboxIdentity, maxPending: storage.maxPending,
-                                   role: role, verify: verify, log: { Log.warning($0) })
+            return try outbox(role: role, verify: verify)
         } catch {
             printError("tipskiosk \(command): \(storage.path): \(error)\(consequence)")
             throw Exit.ioError
