@@ -1,17 +1,7 @@
 import Testing
+import TestSupport
 import MQTTClient
 
-/// SplitMix64: deterministic generator for tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Always the same word: UInt64.max gives the top of every range, 0 the bottom.
 struct ConstantGenerator: RandomNumberGenerator {
@@ -22,7 +12,7 @@ struct ConstantGenerator: RandomNumberGenerator {
 @Suite struct BackoffTests {
     @Test func noJitterGrowsAndCaps() {
         var backoff = Backoff(jitter: .none)
-        var rng = SeededGenerator(state: 1)
+        var rng = SplitMix(seed: 1)
         let delays = (0..<10).map { _ in backoff.nextDelay(using: &rng) }
         #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60])
         #expect(backoff.attempt == 10)
@@ -42,7 +32,7 @@ struct ConstantGenerator: RandomNumberGenerator {
 
     @Test func fullJitterStaysWithinCeilingAndSpreads() {
         var backoff = Backoff(initial: 1, maximum: 60, jitter: .full)
-        var rng = SeededGenerator(state: 42)
+        var rng = SplitMix(seed: 42)
         var sawBelowHalf = false, sawAboveHalf = false
         for round in 0..<2000 {
             if round % 12 == 0 { backoff.reset() }
@@ -56,7 +46,7 @@ struct ConstantGenerator: RandomNumberGenerator {
 
     @Test func decorrelatedJitterBounds() {
         var backoff = Backoff(initial: 1, maximum: 60, jitter: .decorrelated)
-        var rng = SeededGenerator(state: 7)
+        var rng = SplitMix(seed: 7)
         var previous = 1.0
         var maxSeen = 0.0
         for _ in 0..<500 {
@@ -76,7 +66,7 @@ struct ConstantGenerator: RandomNumberGenerator {
 
     @Test func resetStartsOver() {
         var backoff = Backoff(jitter: .none)
-        var rng = SeededGenerator(state: 3)
+        var rng = SplitMix(seed: 3)
         for _ in 0..<7 { _ = backoff.nextDelay(using: &rng) }
         #expect(backoff.currentCeiling == 60)
         backoff.reset()

@@ -77,24 +77,11 @@ import Glibc
         t.c_lflag & tcflag_t(ICANON | ECHO | ISIG | IEXTEN) == 0 && t.c_iflag & tcflag_t(IXON) == 0
     }
 
-    /// Types one whole report with pauses for the screens.
+    /// Types one whole report with pauses for the screens, and sends it (`1` on the review screen).
     static func tip(_ pty: PseudoTerminal, category: String, place: String, when: String, text: String,
                     contact: String = "", english: Bool = false) {
-        let step = english ? "Step" : "Steg"
-        let of = english ? "of" : "av"
-        pty.write("x")
-        #expect(pty.waitForScreen("\(step) 1 \(of) 6", timeout: 5))
-        pty.write(category)
-        #expect(pty.waitForScreen("\(step) 2 \(of) 6", timeout: 5))
-        pty.write(place + "\r")
-        #expect(pty.waitForScreen("\(step) 3 \(of) 6", timeout: 5))
-        pty.write(when)
-        #expect(pty.waitForScreen("\(step) 4 \(of) 6", timeout: 5))
-        pty.write(text + "\r")
-        #expect(pty.waitForScreen("\(step) 5 \(of) 6", timeout: 5))
-        pty.write(contact + "\r")
-        #expect(pty.waitForScreen("\(step) 6 \(of) 6", timeout: 5))
-        pty.write("1")
+        let missing = pty.typeTip(category: category, place: place, when: when, text: text, contact: contact, english: english)
+        #expect(missing == nil, "the screen \(missing ?? "") did not come")
     }
 
     @Test func swedishTipReachesTheOutboxAndSIGTERMRestoresTheTerminal() throws {

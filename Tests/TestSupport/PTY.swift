@@ -526,3 +526,21 @@ public struct TerminalScreen: Sendable {
         }
     }
 }
+
+extension PseudoTerminal {
+    /// Types one whole tip through the screens of CONTRACT §7 as a visitor would (from the welcome screen:
+    /// any key, category digit, place and Enter, when digit, text and Enter, contact and Enter), then presses
+    /// `1` on the review screen. Returns the first step screen that did not come within 5 s, nil when all did.
+    public func typeTip(category: String, place: String, when: String, text: String, contact: String = "",
+                        english: Bool = false) -> String? {
+        let steps: [(keys: String, then: Int)] = [("x", 1), (category, 2), (place + "\r", 3), (when, 4),
+                                                   (text + "\r", 5), (contact + "\r", 6)]
+        for step in steps {
+            write(step.keys)
+            let screen = english ? "Step \(step.then) of 6" : "Steg \(step.then) av 6"
+            if !waitForScreen(screen, timeout: 5) { return screen }
+        }
+        write("1")
+        return nil
+    }
+}
