@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tipskiosk", targets: ["tipskiosk"]),
+        .executable(name: "lagesbild", targets: ["lagesbild"]),
     ],
     dependencies: [
         // Subcommands, validation and help text for the command line.
@@ -32,16 +33,26 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .target(name: "KioskConfig"),
         .target(name: "KioskLog"),
-        .target(name: "Outbox", dependencies: ["ReportModel", "CSQLite"]),
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "Delivery"),
+        .target(name: "Outbox", dependencies: ["ReportModel", "SQLite", "CSQLite", "Delivery"]),
         .target(name: "MQTTClient", dependencies: ["CMosquitto"]),
-        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "MQTTClient", "KioskConfig", "KioskLog", "CLinux"]),
+        .target(name: "Daemon", dependencies: ["CLinux"]),
+        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "KioskConfig", "KioskLog", "Daemon"]),
         .target(name: "Prompt", dependencies: [
             "ReportModel", "Outbox", "KioskConfig",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], resources: [.copy("Languages")]),
+        .target(name: "LagesbildReport", dependencies: ["ReportModel"]),
+        .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
+        .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "KioskConfig", "KioskLog", "Daemon"]),
         .executableTarget(name: "tipskiosk", dependencies: [
-            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Gateway", "Prompt", "CLinux",
+            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "lagesbild", dependencies: [
+            "CentralStore", "Collector", "KioskConfig", "KioskLog", "LagesbildReport", "ReportModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -52,6 +63,10 @@ let package = Package(
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "PromptTests", dependencies: ["Prompt", "Outbox", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "TestSupport"]),
+        .testTarget(name: "CollectorTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
+        .testTarget(name: "LagesbildReportTests", dependencies: ["LagesbildReport", "ReportModel"]),
         .testTarget(name: "FaultTests", dependencies: ["Outbox", "ReportModel", "TestSupport", "tipskiosk"]),
     ]
 )

@@ -1,3 +1,5 @@
+import Daemon
+import Delivery
 import Glibc
 import KioskConfig
 import KioskLog
@@ -12,11 +14,14 @@ import ReportModel
 /// watch on the outbox folder (a report stored by another process wakes the loop at once). With nothing to do
 /// it wakes once a second for the MQTT keepalive, nothing more.
 ///
-/// Delivery: oldest first, a window of reports in flight (`mqtt.window`, at most the broker's Receive Maximum).
-/// A row is deleted only after a PUBACK whose reason code is success (< 0x80); a refusal (>= 0x80) moves the
-/// row to the dead letters with its code, never retried in a loop. A lost connection puts what was in flight
-/// back in the queue, and the next connection (a fresh libmosquitto handle, clean start) sends it again with
-/// the same `id` and `seq`; so does the next start after a `kill -9`.
+/// Delivery is decided by a pure state machine (`DeliveryMachine`); this class is its I/O: the poll loop, the
+/// outbox, libmosquitto. Oldest first, a window of reports in flight (`mqtt.window`, at most the broker's
+/// Receive Maximum). A row is deleted only after a PUBACK whose reason code is success (< 0x80), or, with
+/// `[mqtt] await_receipts`, only after the collector's receipt on `{prefix}/receipts/{kiosk}` (sent again when
+/// none came within `receipt_timeout_s`); a refusal (>= 0x80) moves the row to the dead letters with its code,
+/// never retried in a loop. A lost connection puts what was in flight back in the queue, and the next connection
+/// (a fresh libmosquitto handle, clean start) sends it again with the same `id` and `seq`; so does the next start
+/// after a `kill -9`.
 public final class Gateway: MQTTClientDelegate {
     public struct Settings: Sendable {
         public var config: Configuration
@@ -48,13 +53,13 @@ public final class Gateway: MQTTClientDelegate {
     private var backoff = Backoff(initial: 1, maximum: 60)
     private var rng = SystemRandomNumberGenerator()
 
-    private var inflight: [Int32: Outbox.Pending] = [:]
+    private var machine: DeliveryMachine<Outbox.Pending>
+    /// libmosquitto's message id of each report in flight → its seq.
+    private var seqOfMessage: [Int32: Int64] = [:]
     private var statusMessageIDs: Set<Int32> = []
-    private var lastTakenSeq: Int64 = 0
-    private var acked: [Int64] = []
-    private var mayHaveMore = true
-    private var window = 1
     private var lastError: String?
+    /// Set when the loop must end with this exit status (the command exits with it).
+    private var exitStatus: Int32?
     private var lastDataVersion: Int64 = 0
 
     private var stopping = false
@@ -76,6 +81,9 @@ public final class Gateway: MQTTClientDelegate {
         self.outbox = outbox
         self.notifier = SystemdNotifier(environment: settings.environment)
         self.protocolVersion = settings.config.mqtt.protocolVersion == 4 ? .v311 : .v5
+        let mqtt = settings.config.mqtt
+        self.machine = DeliveryMachine(settings: .init(receipts: mqtt.awaitReceipts
+            ? .init(timeout: Double(mqtt.receiptTimeoutSeconds), limit: max(1000, 10 * mqtt.window)) : nil))
     }
 
     // MARK: Loop
@@ -91,6 +99,16 @@ public final class Gateway: MQTTClientDelegate {
         do {
             let requeued = try outbox.requeueInFlight()
             if requeued > 0 { Log.notice("\(requeued) reports were in flight when the gateway last stopped; they are sent again") }
+            if config.mqtt.awaitReceipts {
+                let awaiting = try outbox.awaitingReceipt()
+                if !awaiting.isEmpty {
+                    Log.notice("\(awaiting.count) reports await the collector's receipt; sent again if none comes within \(config.mqtt.receiptTimeoutSeconds) s")
+                    _ = machine.handle(.awaitingAtStart(seqs: awaiting, now: monotonicSeconds()))
+                }
+            } else {
+                let back = try outbox.requeueAwaitingReceipt()
+                if back > 0 { Log.notice("\(back) reports awaited a receipt, but receipts are off now; they are sent again") }
+            }
         } catch {
             Log.error("outbox: \(error)")
             return 74
@@ -115,12 +133,13 @@ public final class Gateway: MQTTClientDelegate {
                 notifier.notify("WATCHDOG=1")
                 nextWatchdog = now + interval
             }
-            exchange()
+            deliver(.turn(now: now))
+            if let status = exitStatus { return status }
             if link == .connected && statusDirty && now - lastStatusAt >= 1.0 { publishStatus(online: true, now: now) }
             if stopping {
                 if link != .connected || now >= stopDeadline { break }
-                if inflight.isEmpty && !offlineSent { publishStatus(online: false, now: now); offlineSent = true }
-                if inflight.isEmpty && offlineSent && statusMessageIDs.isEmpty { break }
+                if machine.inFlightCount == 0 && !offlineSent { publishStatus(online: false, now: now); offlineSent = true }
+                if machine.inFlightCount == 0 && offlineSent && statusMessageIDs.isEmpty { break }
             }
             updateSystemdStatus()
 
@@ -130,6 +149,7 @@ public final class Gateway: MQTTClientDelegate {
             if let _ = notifier.watchdogInterval { timeout = min(timeout, max(0, nextWatchdog - now)) }
             if stopping { timeout = min(timeout, 0.1) }
             if let first = rechecks.first { timeout = min(timeout, max(0, first - now)) }
+            if let deadline = machine.nextDeadline { timeout = min(timeout, max(0, deadline - now)) }
 
             var fds = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: watch?.fd ?? -1, events: Int16(POLLIN), revents: 0),
@@ -144,6 +164,7 @@ public final class Gateway: MQTTClientDelegate {
                     Log.info("signal \(s): stopping; reports in flight finish or stay pending")
                     notifier.notify("STOPPING=1\nSTATUS=Stopping")
                     stopping = true
+                    deliver(.stop)
                     stopDeadline = monotonicSeconds() + 3
                 }
             }
@@ -187,8 +208,7 @@ public final class Gateway: MQTTClientDelegate {
         let v = outbox.dataVersion()
         guard v != lastDataVersion else { return false }
         lastDataVersion = v
-        mayHaveMore = true
-        statusDirty = true
+        deliver(.newReports)
         return true
     }
 
@@ -221,7 +241,8 @@ public final class Gateway: MQTTClientDelegate {
     private func connectionFailed(_ why: String, now: Double, retryAt: Double? = nil) {
         let wasConnected = link == .connected
         if let c = client { retiredClients.append(c); client = nil }
-        inflight.removeAll()
+        deliver(.linkDown)
+        seqOfMessage.removeAll()
         statusMessageIDs.removeAll()
         let delay = retryAt.map { $0 - now } ?? backoff.nextDelay(using: &rng)
         link = .waiting(until: now + delay)
@@ -251,11 +272,18 @@ public final class Gateway: MQTTClientDelegate {
         link = .connected
         backoff.reset()
         lastError = nil
-        lastTakenSeq = 0
-        inflight.removeAll()
-        mayHaveMore = true
-        window = max(1, min(config.mqtt.window, receiveMaximum ?? 65535))
-        Log.notice("connected to \(config.mqtt.host):\(config.mqtt.port) (\(protocolName)); window \(window)")
+        seqOfMessage.removeAll()
+        let window = max(1, min(config.mqtt.window, receiveMaximum ?? 65535))
+        deliver(.linkUp(window: window))
+        if config.mqtt.awaitReceipts {
+            do {
+                try client.subscribe(topic: receiptsTopic, qos: 1)
+            } catch {
+                Log.warning("cannot subscribe to \(receiptsTopic): \(error); reports are sent again after \(config.mqtt.receiptTimeoutSeconds) s")
+            }
+        }
+        Log.notice("connected to \(config.mqtt.host):\(config.mqtt.port) (\(protocolName)); window \(window)"
+                   + (config.mqtt.awaitReceipts ? "; deleting on the collector's receipt" : ""))
         setGatewayState("connected")
         publishStatus(online: true, now: now)
     }
@@ -278,70 +306,87 @@ public final class Gateway: MQTTClientDelegate {
             }
             return
         }
-        guard let row = inflight.removeValue(forKey: messageID) else { return }
-        if MQTTClient.isFailure(reasonCode: reasonCode) {
-            let reason = MQTTClient.describeReason(code: reasonCode)
-            Log.warning("the broker refused report seq \(row.seq) id \(row.id): \(reason); kept as a dead letter")
-            do {
-                try outbox.markDead(seq: row.seq, reasonCode: Int(reasonCode), reason: reason, at: outbox.clock.now().unixMillis)
-            } catch {
-                Log.error("outbox: cannot record the dead letter for seq \(row.seq): \(error); it will be sent again")
-            }
-            lastError = "report seq \(row.seq) refused: \(reason)"
-            statusDirty = true
+        guard let seq = seqOfMessage.removeValue(forKey: messageID) else { return }
+        deliver(.puback(seq: seq, reasonCode: reasonCode))
+    }
+
+    public func mqttDidSubscribe(_ client: MQTTClient, messageID: Int32, grantedQoS: [Int32]) {
+        if let code = grantedQoS.first, code >= 0x80 {
+            lastError = "the broker refused the subscription to \(receiptsTopic): \(MQTTClient.describeReason(code: code)); reports are sent again every \(config.mqtt.receiptTimeoutSeconds) s"
+            Log.warning(lastError!)
             setGatewayState("connected")
-        } else {
-            acked.append(row.seq)
+        }
+    }
+
+    public func mqttDidReceive(_ client: MQTTClient, topic: String, payload: UnsafeRawBufferPointer, qos: Int32, retain: Bool) {
+        guard config.mqtt.awaitReceipts, topic == receiptsTopic else { return }
+        do {
+            let receipt = try DeliveryReceipt.decode(payload)
+            guard receipt.kiosk == config.kiosk.id else {
+                Log.warning("ignored a receipt for kiosk \(receipt.kiosk) on \(topic)")
+                return
+            }
+            deliver(.receipt(seqs: receipt.seqs, now: monotonicSeconds()))
+        } catch {
+            Log.warning("ignored a receipt on \(topic) that is not valid: \(error)")
         }
     }
 
     private var protocolName: String { protocolVersion == .v5 ? "MQTT 5" : "MQTT 3.1.1" }
     private lazy var reportsTopic = config.reportsTopic()
+    private lazy var receiptsTopic = config.receiptsTopic()
 
     // MARK: Delivery
 
-    /// The loop turn's one outbox transaction: deletes what the broker acknowledged and takes what fits in the
-    /// window (oldest first), then publishes it.
-    private func exchange() {
-        let room = link == .connected && !stopping && mayHaveMore ? window - inflight.count : 0
-        guard !acked.isEmpty || room > 0 else { return }
-        let rows: [Outbox.Pending]
-        do {
-            rows = try outbox.exchange(delivered: acked, at: outbox.clock.now().unixMillis, takeAfter: lastTakenSeq,
-                                       limit: max(0, room))
-            if !acked.isEmpty { statusDirty = true }
-            acked.removeAll(keepingCapacity: true)
-            dbErrorSince = nil
-        } catch {
-            noteDatabaseError(error)
-            return
-        }
-        if rows.count < room { mayHaveMore = false }
-        guard let c = client else { return }
-        for row in rows {
-            do {
-                let mid = try c.publish(topic: reportsTopic, payload: row.payloadBytes, qos: Int32(config.mqtt.qos),
-                                        retain: false,
-                                        userProperties: [("id", row.id), ("kiosk", config.kiosk.id), ("seq", String(row.seq))])
-                inflight[mid] = row
-                lastTakenSeq = row.seq
-            } catch {
-                // Not connected any more: the row stays in flight in the outbox and is sent again after the
-                // reconnect (requeueInFlight). The delegate has been or will be told.
-                lastTakenSeq = row.seq
-                mayHaveMore = true
-                return
+    /// Feeds the delivery machine and carries out what it asks: the outbox transaction of a loop turn,
+    /// publishes, dead letters, status.
+    private func deliver(_ event: DeliveryEvent<Outbox.Pending>) {
+        for effect in machine.handle(event) {
+            switch effect {
+            case .exchange(let work):
+                do {
+                    let rows = try outbox.exchange(work, at: outbox.clock.now().unixMillis)
+                    dbErrorSince = nil
+                    deliver(.exchanged(taken: rows))
+                } catch {
+                    deliver(.exchangeFailed)
+                    noteDatabaseError(error)
+                }
+            case .publish(let row):
+                guard let c = client else {
+                    deliver(.publishFailed(seq: row.seq))
+                    continue
+                }
+                do {
+                    let mid = try c.publish(topic: reportsTopic, payload: row.payloadBytes, qos: Int32(config.mqtt.qos),
+                                            retain: false,
+                                            userProperties: [("id", row.id), ("kiosk", config.kiosk.id), ("seq", String(row.seq))])
+                    seqOfMessage[mid] = row.seq
+                } catch {
+                    // Not connected any more: the row stays in flight in the outbox and is sent again after the
+                    // reconnect (requeueInFlight). The delegate has been or will be told.
+                    deliver(.publishFailed(seq: row.seq))
+                }
+            case .deadLetter(let seq, let code):
+                let reason = MQTTClient.describeReason(code: code)
+                Log.warning("the broker refused report seq \(seq): \(reason); kept as a dead letter")
+                do {
+                    try outbox.markDead(seq: seq, reasonCode: Int(code), reason: reason, at: outbox.clock.now().unixMillis)
+                } catch {
+                    Log.error("outbox: cannot record the dead letter for seq \(seq): \(error); it will be sent again")
+                }
+                lastError = "report seq \(seq) refused: \(reason)"
+                setGatewayState("connected")
+            case .statusChanged:
+                statusDirty = true
             }
         }
     }
 
-    /// Deletes what the broker acknowledged, taking nothing (before a reconnect, at the stop).
+    /// Deletes what was acknowledged, taking nothing (before a reconnect, at the stop).
     private func flushAcks(now: Double) {
-        guard !acked.isEmpty else { return }
-        let keep = mayHaveMore
-        mayHaveMore = false
-        exchange()
-        mayHaveMore = keep
+        guard machine.hasUnwrittenAcks else { return }
+        deliver(.turn(now: now))
     }
 
     /// A failed outbox read or write (delete after PUBACK, taking pending rows). Nothing is lost: acknowledged
@@ -362,7 +407,7 @@ public final class Gateway: MQTTClientDelegate {
             notifier.notify("STATUS=Outbox: \(error); retrying")
         } else if let since = dbErrorSince, now - since > 60, case .unusable = error {
             Log.error("outbox unusable for a minute (\(error)); exiting so that systemd restarts the gateway")
-            exit(74)
+            exitStatus = 74
         }
     }
 
@@ -378,6 +423,8 @@ public final class Gateway: MQTTClientDelegate {
             message.pending = stats.pending
             message.oldestPendingAt = stats.oldestPendingAt.map(clock.format)
             message.deadLetters = stats.deadLetters
+            message.awaitingReceipt = stats.awaitingReceipt
+            message.lastSeq = stats.nextSeq - 1
             message.lastAckAt = outbox.gatewayState()?.lastAckAt.map(clock.format)
         }
         return message.json
@@ -419,7 +466,9 @@ public final class Gateway: MQTTClientDelegate {
         guard notifier.isActive else { return }
         let text: String
         switch link {
-        case .connected: text = "Connected to \(config.mqtt.host):\(config.mqtt.port) (\(protocolName)); \(inflight.count) in flight"
+        case .connected:
+            text = "Connected to \(config.mqtt.host):\(config.mqtt.port) (\(protocolName)); \(machine.inFlightCount) in flight"
+                + (config.mqtt.awaitReceipts ? ", \(machine.awaitingCount) awaiting a receipt" : "")
         case .connecting: text = "Connecting to \(config.mqtt.host):\(config.mqtt.port)"
         case .waiting(let until):
             text = "Not connected: \(lastError ?? "starting"); next try in \(Int(max(0, until - monotonicSeconds()).rounded(.up))) s"

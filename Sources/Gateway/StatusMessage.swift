@@ -9,6 +9,10 @@ struct StatusMessage {
     var oldestPendingAt: String?
     var lastAckAt: String?
     var deadLetters: Int?
+    /// Sent, PUBACKed, waiting for the collector's receipt (0 with receipts off).
+    var awaitingReceipt: Int?
+    /// The highest seq this kiosk has handed out: the centre sees a gap at the end of what it holds with it.
+    var lastSeq: Int64?
     var version: String
     var since: String?
 
@@ -21,6 +25,8 @@ struct StatusMessage {
             $0.field("oldest_pending_at", oldestPendingAt)
             $0.field("last_ack_at", lastAckAt)
             $0.field("dead_letters", deadLetters.map(Int64.init))
+            if let awaitingReceipt { $0.field("awaiting_receipt", awaitingReceipt) }
+            if let lastSeq { $0.field("last_seq", lastSeq) }
             $0.field("version", version)
             $0.field("since", since)
         }

@@ -32,6 +32,11 @@ public struct Configuration: Sendable, Equatable {
         public var window: Int
         /// MQTT protocol to try first: 5, falling back to 3.1.1 when the broker refuses 5.
         public var protocolVersion: Int
+        /// The kiosk deletes a report only on the collector's receipt (`{prefix}/receipts/{kiosk}`), not on
+        /// the broker's PUBACK; off by default, so that any plain central subscriber works.
+        public var awaitReceipts: Bool
+        /// Seconds to wait for a receipt after the PUBACK before sending the report again (same id and seq).
+        public var receiptTimeoutSeconds: Int
     }
     public struct PromptOptions: Sendable, Equatable {
         public var staffPINHash: String?
@@ -49,6 +54,8 @@ public struct Configuration: Sendable, Equatable {
 
     public func reportsTopic() -> String { "\(mqtt.topicPrefix)/reports/\(kiosk.id)" }
     public func statusTopic() -> String { "\(mqtt.topicPrefix)/status/\(kiosk.id)" }
+    /// Where the collector confirms what it has stored of this kiosk's reports.
+    public func receiptsTopic() -> String { "\(mqtt.topicPrefix)/receipts/\(kiosk.id)" }
 
     /// The path used when neither `--config` nor `$TIPSKIOSK_CONFIG` is given.
     public static let defaultPath = "/etc/tipskiosk/tipskiosk.toml"
@@ -63,30 +70,12 @@ public struct Configuration: Sendable, Equatable {
     /// Reads and checks the file. Throws `ConfigErrors` with every problem found, each `file:line: key: what`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                             checkFiles: Bool = true) throws(ConfigErrors) -> Configuration {
-        let text: String
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let s = String(data: data, encoding: .utf8) else {
-                throw ConfigErrors([ConfigError(file: path, line: 0, key: nil, message: "is not UTF-8 text")])
-            }
-            text = s
-        } catch let e as ConfigErrors {
-            throw e
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (check its permissions)" : "does not exist"
-            throw ConfigErrors([ConfigError(file: path, line: 0, key: nil, message: "the configuration file \(reason)")])
-        }
-        return try parse(text: text, path: path, environment: environment, checkFiles: checkFiles)
+        try parse(text: readText(path: path), path: path, environment: environment, checkFiles: checkFiles)
     }
 
     public static func parse(text: String, path: String, environment: [String: String] = [:],
                              checkFiles: Bool = true) throws(ConfigErrors) -> Configuration {
-        let doc: TOMLDocument
-        do {
-            doc = try TOMLParser.parse(text)
-        } catch {
-            throw ConfigErrors([ConfigError(file: path, line: error.line, key: error.key, message: error.message)])
-        }
+        let doc = try document(text: text, path: path)
         var r = Reader(doc: doc, file: path, environment: environment, checkFiles: checkFiles)
         let baseDir = (path as NSString).deletingLastPathComponent
 
@@ -114,46 +103,63 @@ public struct Configuration: Sendable, Equatable {
         let storagePath = r.path("storage", "path", baseDir: baseDir) ?? "/var/lib/tipskiosk/outbox.sqlite"
         let storage = Storage(path: storagePath, maxPending: r.int("storage", "max_pending", range: 1...10_000_000) ?? 100_000)
 
-        var mqtt = MQTT(
-            host: r.string("mqtt", "host", check: { $0.isEmpty || $0.contains(" ") ? "must be a host name or address" : nil }) ?? "localhost",
-            port: r.int("mqtt", "port", range: 1...65535) ?? 1883,
-            topicPrefix: r.string("mqtt", "topic_prefix", check: { p in
-                if p.isEmpty { return "must not be empty" }
-                if p.contains("+") || p.contains("#") { return "must not contain the MQTT wildcards + or #" }
-                if p.hasPrefix("/") || p.hasSuffix("/") || p.contains("//") { return "must not begin or end with / nor have an empty level" }
-                return nil
-            }) ?? "lagesbild/v1",
-            qos: r.int("mqtt", "qos", range: 1...2, hint: "QoS 0 has no acknowledgement, so delivery could not be confirmed") ?? 1,
-            keepaliveSeconds: r.int("mqtt", "keepalive_s", range: 5...3600) ?? 30,
-            username: r.string("mqtt", "username").flatMap { $0.isEmpty ? nil : $0 },
-            passwordFile: r.path("mqtt", "password_file", baseDir: baseDir, mustExist: true),
-            caFile: r.path("mqtt", "ca_file", baseDir: baseDir, mustExist: true),
-            certFile: r.path("mqtt", "cert_file", baseDir: baseDir, mustExist: true),
-            keyFile: r.path("mqtt", "key_file", baseDir: baseDir, mustExist: true),
-            tls: r.bool("mqtt", "tls") ?? false,
-            window: r.int("mqtt", "window", range: 1...65535) ?? 100,
-            protocolVersion: r.int("mqtt", "protocol", range: 4...5, hint: "5 for MQTT 5 (falls back to 3.1.1), 4 for MQTT 3.1.1 only") ?? 5
-        )
-        if mqtt.caFile != nil { mqtt.tls = true }
-        if (mqtt.certFile == nil) != (mqtt.keyFile == nil) {
-            let key = mqtt.certFile == nil ? "key_file" : "cert_file"
-            r.fail("mqtt", key, "cert_file and key_file go together (a client certificate needs its key)")
-        }
+        let mqtt = r.mqtt(baseDir: baseDir)
         let prompt = PromptOptions(
             staffPINHash: r.string("prompt", "staff_pin_hash", check: { h in
                 h.isEmpty || h.hasPrefix("pbkdf2-sha256$") ? nil : "must be made by `tipskiosk hash-pin` (pbkdf2-sha256$…)"
             }).flatMap { $0.isEmpty ? nil : $0 },
             languageDirectory: r.path("prompt", "language_dir", baseDir: baseDir, mustExist: true)
         )
-        r.warnUnknown(known: [
-            "kiosk": ["id", "site", "event", "languages", "idle_timeout_s", "places"],
-            "storage": ["path", "max_pending"],
-            "mqtt": ["host", "port", "topic_prefix", "qos", "keepalive_s", "username", "password_file", "ca_file",
-                     "cert_file", "key_file", "tls", "window", "protocol"],
-            "prompt": ["staff_pin_hash", "language_dir"],
-        ])
+        r.warnUnknown(known: Self.knownKeys)
         if !r.errors.isEmpty { throw ConfigErrors(r.errors, warnings: r.warnings) }
         return Configuration(kiosk: kiosk, storage: storage, mqtt: mqtt, prompt: prompt, sourcePath: path, warnings: r.warnings)
+    }
+
+    /// Reads the first line of `[mqtt] password_file` (a CR before the line end is not part of it); nil when
+    /// no file is set. The error names the file and key.
+    public static func readPassword(_ mqtt: MQTT, sourcePath: String) throws(ConfigError) -> String? {
+        guard let file = mqtt.passwordFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: sourcePath, line: 0, key: "mqtt.password_file", message: "\(file) cannot be read")
+        }
+        var line = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+        if line.hasSuffix("\r") { line.removeLast() }
+        return line
+    }
+
+    /// Every key of the file format, for the kiosk and the central side alike (each warns about keys that
+    /// neither knows, not about the other's).
+    static let knownKeys: [String: Set<String>] = [
+        "kiosk": ["id", "site", "event", "languages", "idle_timeout_s", "places"],
+        "storage": ["path", "max_pending"],
+        "mqtt": ["host", "port", "topic_prefix", "qos", "keepalive_s", "username", "password_file", "ca_file",
+                 "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
+        "prompt": ["staff_pin_hash", "language_dir"],
+        "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days"],
+    ]
+
+    /// Reads the file's text (UTF-8), or explains why not.
+    static func readText(path: String) throws(ConfigErrors) -> String {
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let s = String(data: data, encoding: .utf8) else {
+                throw ConfigErrors([ConfigError(file: path, line: 0, key: nil, message: "is not UTF-8 text")])
+            }
+            return s
+        } catch let e as ConfigErrors {
+            throw e
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (check its permissions)" : "does not exist"
+            throw ConfigErrors([ConfigError(file: path, line: 0, key: nil, message: "the configuration file \(reason)")])
+        }
+    }
+
+    static func document(text: String, path: String) throws(ConfigErrors) -> TOMLDocument {
+        do {
+            return try TOMLParser.parse(text)
+        } catch {
+            throw ConfigErrors([ConfigError(file: path, line: error.line, key: error.key, message: error.message)])
+        }
     }
 
     static func isLanguageTag(_ s: String) -> Bool {
@@ -280,6 +286,38 @@ struct Reader {
             return nil
         }
         return full
+    }
+
+    /// The `[mqtt]` table, shared by the kiosk and the central side.
+    mutating func mqtt(baseDir: String) -> Configuration.MQTT {
+        var mqtt = Configuration.MQTT(
+            host: string("mqtt", "host", check: { $0.isEmpty || $0.contains(" ") ? "must be a host name or address" : nil }) ?? "localhost",
+            port: int("mqtt", "port", range: 1...65535) ?? 1883,
+            topicPrefix: string("mqtt", "topic_prefix", check: { p in
+                if p.isEmpty { return "must not be empty" }
+                if p.contains("+") || p.contains("#") { return "must not contain the MQTT wildcards + or #" }
+                if p.hasPrefix("/") || p.hasSuffix("/") || p.contains("//") { return "must not begin or end with / nor have an empty level" }
+                return nil
+            }) ?? "lagesbild/v1",
+            qos: int("mqtt", "qos", range: 1...2, hint: "QoS 0 has no acknowledgement, so delivery could not be confirmed") ?? 1,
+            keepaliveSeconds: int("mqtt", "keepalive_s", range: 5...3600) ?? 30,
+            username: string("mqtt", "username").flatMap { $0.isEmpty ? nil : $0 },
+            passwordFile: path("mqtt", "password_file", baseDir: baseDir, mustExist: true),
+            caFile: path("mqtt", "ca_file", baseDir: baseDir, mustExist: true),
+            certFile: path("mqtt", "cert_file", baseDir: baseDir, mustExist: true),
+            keyFile: path("mqtt", "key_file", baseDir: baseDir, mustExist: true),
+            tls: bool("mqtt", "tls") ?? false,
+            window: int("mqtt", "window", range: 1...65535) ?? 100,
+            protocolVersion: int("mqtt", "protocol", range: 4...5, hint: "5 for MQTT 5 (falls back to 3.1.1), 4 for MQTT 3.1.1 only") ?? 5,
+            awaitReceipts: bool("mqtt", "await_receipts") ?? false,
+            receiptTimeoutSeconds: int("mqtt", "receipt_timeout_s", range: 5...86_400) ?? 60
+        )
+        if mqtt.caFile != nil { mqtt.tls = true }
+        if (mqtt.certFile == nil) != (mqtt.keyFile == nil) {
+            let key = mqtt.certFile == nil ? "key_file" : "cert_file"
+            fail("mqtt", key, "cert_file and key_file go together (a client certificate needs its key)")
+        }
+        return mqtt
     }
 
     mutating func warnUnknown(known: [String: Set<String>]) {

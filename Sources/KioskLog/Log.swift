@@ -20,6 +20,8 @@ public enum Log {
     }
 
     nonisolated(unsafe) private static var journal: Bool = getenv("JOURNAL_STREAM") != nil  // set once, read-only after
+    /// The program name on a terminal's log lines (`tipskiosk`, `lagesbild`); set once at start.
+    nonisolated(unsafe) public static var program = "tipskiosk"
     nonisolated(unsafe) private static var debugEnabled: Bool = getenv("TIPSKIOSK_DEBUG") != nil
 
     public static func error(_ message: String) { write(.error, message) }
@@ -31,7 +33,25 @@ public enum Log {
     }
 
     public static func write(_ level: Level, _ message: String) {
-        let line = journal ? "<\(level.rawValue)>\(message)\n" : "tipskiosk: \(level.word): \(message)\n"
+        let line = journal ? "<\(level.rawValue)>\(message)\n" : "\(program): \(level.word): \(message)\n"
         line.withCString { p in _ = Glibc.write(2, p, strlen(p)) }
     }
+}
+
+/// One line to standard error, for a person at a terminal. Never traps: on a full disk (stderr redirected to a
+/// file there) the line is lost, the exit status still tells.
+public func printError(_ line: String) {
+    let text = line + "\n"
+    text.withCString { p in _ = Glibc.write(2, p, strlen(p)) }
+}
+
+/// The exit statuses of `sysexits.h` that the commands use.
+public enum ExitStatus {
+    public static let usage: Int32 = 64
+    public static let dataError: Int32 = 65
+    public static let unavailable: Int32 = 69
+    public static let software: Int32 = 70
+    public static let ioError: Int32 = 74
+    public static let tempFail: Int32 = 75
+    public static let config: Int32 = 78
 }

@@ -49,6 +49,28 @@ public protocol MQTTClientDelegate: AnyObject {
     ///     subscribers (still accepted), >= 0x80 = refused (e.g. 0x87 not
     ///     authorized). Always 0 with MQTT 3.1.1, which has no reason codes.
     func mqttDidPublish(_ client: MQTTClient, messageID: Int32, reasonCode: Int32)
+
+    /// The broker answered a SUBSCRIBE (SUBACK; `on_subscribe_v5`).
+    ///
+    /// - Parameters:
+    ///   - messageID: the value returned by ``MQTTClient/subscribe(topic:qos:)``.
+    ///   - grantedQoS: per topic filter, the QoS granted (0...2) or, with MQTT 5, a refusal (>= 0x80, e.g.
+    ///     0x87 not authorized, 0x9E shared subscriptions not supported).
+    func mqttDidSubscribe(_ client: MQTTClient, messageID: Int32, grantedQoS: [Int32])
+
+    /// A message arrived (`on_message_v5`). The payload is valid only during the call: copy what you keep.
+    ///
+    /// libmosquitto 2.0 has already sent the PUBACK of a QoS 1 message when this is called: a process that
+    /// dies before it has stored the message loses it unless the sender sends it again (the kiosk does when
+    /// it waits for receipts).
+    func mqttDidReceive(_ client: MQTTClient, topic: String, payload: UnsafeRawBufferPointer, qos: Int32, retain: Bool)
+}
+
+extension MQTTClientDelegate {
+    /// Publishers need not subscribe: by default a SUBACK is ignored.
+    public func mqttDidSubscribe(_ client: MQTTClient, messageID: Int32, grantedQoS: [Int32]) {}
+    /// Publishers need not subscribe: by default a message is ignored.
+    public func mqttDidReceive(_ client: MQTTClient, topic: String, payload: UnsafeRawBufferPointer, qos: Int32, retain: Bool) {}
 }
 
 /// The global, once-only `mosquitto_lib_init()`. Swift initialises globals
@@ -147,8 +169,11 @@ public final class MQTTClient {
             throw MQTTError.invalidArgument("keepalive \(options.keepaliveSeconds) s is not in 5...65535")
         }
         let id: String? = options.clientID.isEmpty ? nil : options.clientID
-        // clean_session = true: MQTT 5 clean start / 3.1.1 clean session.
-        guard let handle = mosquitto_new(id, true, nil) else {
+        if !options.cleanStart && id == nil {
+            throw MQTTError.invalidArgument("a kept session (clean start off) needs a fixed client id")
+        }
+        // clean_session: MQTT 5 clean start / 3.1.1 clean session.
+        guard let handle = mosquitto_new(id, options.cleanStart, nil) else {
             let err = errno
             if err == EINVAL {
                 throw MQTTError.invalidArgument("mosquitto_new rejected client id \"\(options.clientID)\"")
@@ -186,6 +211,20 @@ public final class MQTTClient {
             guard let userdata else { return }
             let client = Unmanaged<MQTTClient>.fromOpaque(userdata).takeUnretainedValue()
             client.delegate?.mqttDidPublish(client, messageID: mid, reasonCode: reasonCode)
+        }
+        mosquitto_subscribe_v5_callback_set(handle) { _, userdata, mid, count, granted, _ in
+            guard let userdata else { return }
+            let client = Unmanaged<MQTTClient>.fromOpaque(userdata).takeUnretainedValue()
+            let codes = (0..<Int(max(0, count))).map { granted?[$0] ?? 0x80 }
+            client.delegate?.mqttDidSubscribe(client, messageID: mid, grantedQoS: codes)
+        }
+        mosquitto_message_v5_callback_set(handle) { _, userdata, message, _ in
+            guard let userdata, let message else { return }
+            let client = Unmanaged<MQTTClient>.fromOpaque(userdata).takeUnretainedValue()
+            let m = message.pointee
+            let topic = m.topic.map { String(cString: $0) } ?? ""
+            let payload = UnsafeRawBufferPointer(start: m.payload, count: Int(max(0, m.payloadlen)))
+            client.delegate?.mqttDidReceive(client, topic: topic, payload: payload, qos: m.qos, retain: m.retain)
         }
         mosquitto_log_callback_set(handle) { _, userdata, level, text in
             guard let userdata, let text else { return }
@@ -290,6 +329,7 @@ public final class MQTTClient {
         isConnected = false
         lastErrorLogMessage = nil
         lastConnackReasonCode = nil
+        try setConnectProperties()
         let rc = mosquitto_connect_bind_async(handle, options.host, options.port,
                                               options.keepaliveSeconds, options.bindAddress)
         if rc == Int32(MOSQ_ERR_EAI.rawValue) {
@@ -297,6 +337,36 @@ public final class MQTTClient {
                                     detail: "cannot resolve \(options.host)")
         }
         try check(rc, "connect to \(options.host):\(options.port)")
+    }
+
+    /// MQTT 5 CONNECT properties (the Session Expiry Interval of a kept session). libmosquitto 2.0 takes them
+    /// only in the blocking `mosquitto_connect_bind_v5`, which stores them on the handle before it checks its
+    /// host; called with no host it stores them and returns MOSQ_ERR_INVAL without connecting, and the
+    /// non-blocking connect below then sends them (they stay on the handle for every CONNECT it makes).
+    private func setConnectProperties() throws {
+        guard options.protocolVersion == .v5 && options.sessionExpirySeconds > 0 else { return }
+        var properties: OpaquePointer? = nil
+        defer { mosquitto_property_free_all(&properties) }
+        try check(mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue),
+                                               options.sessionExpirySeconds), "set the session expiry interval")
+        let rc = mosquitto_connect_bind_v5(handle, nil, -1, options.keepaliveSeconds, nil, properties)
+        if rc != Int32(MOSQ_ERR_INVAL.rawValue) {
+            try check(rc, "set the CONNECT properties")
+        }
+    }
+
+    // MARK: - Subscribing
+
+    /// Subscribe to one topic filter (`mosquitto_subscribe_v5`); the SUBACK arrives at
+    /// ``MQTTClientDelegate/mqttDidSubscribe(_:messageID:grantedQoS:)`` under the returned id. A filter may be
+    /// an MQTT 5 shared subscription, `$share/<group>/<filter>`.
+    @discardableResult
+    public func subscribe(topic: String, qos: Int32) throws -> Int32 {
+        assertOwnerThread()
+        guard (0...2).contains(qos) else { throw MQTTError.invalidArgument("QoS \(qos)") }
+        var mid: Int32 = 0
+        try check(mosquitto_subscribe_v5(handle, &mid, topic, qos, 0, nil), "subscribe to \"\(topic)\"")
+        return mid
     }
 
     /// Send DISCONNECT (reason 0, so the broker does *not* publish the will)

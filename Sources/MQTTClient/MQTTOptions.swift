@@ -73,11 +73,18 @@ public struct MQTTOptions: Sendable, Equatable {
     public var will: Will?
     /// Local address to bind the outgoing socket to; `nil` for any.
     public var bindAddress: String?
+    /// MQTT 5 clean start / 3.1.1 clean session. `false` asks the broker to keep the session (subscriptions
+    /// and QoS 1 messages queued while away) under ``clientID``, which must then be set.
+    public var cleanStart: Bool
+    /// MQTT 5 Session Expiry Interval in seconds: how long the broker keeps the session after the connection
+    /// ends (0: the session ends with the connection). Only with `cleanStart == false` does it matter.
+    public var sessionExpirySeconds: UInt32
 
     public init(host: String = "localhost", port: Int32 = 1883, clientID: String,
                 keepaliveSeconds: Int32 = 30, protocolVersion: ProtocolVersion = .v5,
                 username: String? = nil, password: String? = nil,
-                tls: TLSOptions? = nil, will: Will? = nil, bindAddress: String? = nil) {
+                tls: TLSOptions? = nil, will: Will? = nil, bindAddress: String? = nil,
+                cleanStart: Bool = true, sessionExpirySeconds: UInt32 = 0) {
         self.host = host
         self.port = port
         self.clientID = clientID
@@ -88,5 +95,7 @@ public struct MQTTOptions: Sendable, Equatable {
         self.tls = tls
         self.will = will
         self.bindAddress = bindAddress
+        self.cleanStart = cleanStart
+        self.sessionExpirySeconds = sessionExpirySeconds
     }
 }

@@ -1,10 +1,12 @@
+import Delivery
 import Glibc
 import ReportModel
+import SQLite
 
 /// What the gateway reads and writes: the delivery side of the outbox.
 extension Outbox {
     /// A stored report on its way out: the payload is sent exactly as it was committed.
-    public struct Pending: Sendable, Equatable {
+    public struct Pending: Sendable, Equatable, Deliverable {
         public var seq: Int64
         public var id: String
         /// The wire JSON, as committed (UTF-8).
@@ -22,31 +24,74 @@ extension Outbox {
         }
     }
 
-    /// The gateway's one transaction per loop turn: deletes the reports the broker acknowledged (their PUBACK
-    /// said success), then takes up to `limit` pending reports after `afterSeq`, oldest first, and marks them
-    /// in flight.
-    public func exchange(delivered: [Int64], at unixMillis: Int64, takeAfter afterSeq: Int64,
-                         limit: Int) throws(OutboxError) -> [Pending] {
-        guard !delivered.isEmpty || limit > 0 else { return [] }
+    /// Puts every row "sent, awaiting receipt" back to pending (the gateway starts with receipts off, so no
+    /// receipt will ever delete them; a successful PUBACK will). Returns how many.
+    @discardableResult
+    public func requeueAwaitingReceipt() throws(OutboxError) -> Int {
+        try write { () throws(SQLiteError) in
+            try db.statement("UPDATE reports SET state = 0 WHERE state = 3").run()
+            return db.changes
+        }
+    }
+
+    /// The seqs of the rows "sent, awaiting receipt", oldest first (for the gateway's start).
+    public func awaitingReceipt() throws(OutboxError) -> [Int64] {
+        do {
+            let s = try db.statement("SELECT seq FROM reports WHERE state = 3 ORDER BY seq")
+            defer { s.reset() }
+            var seqs: [Int64] = []
+            while try s.step() { seqs.append(s.int64(0)) }
+            return seqs
+        } catch {
+            throw Self.mapError(error)
+        }
+    }
+
+    /// The gateway's one transaction per loop turn (see `OutboxWork`): deletes what was delivered (a successful
+    /// PUBACK, or a collector's receipt), marks what awaits a receipt, puts back what waited too long, then takes
+    /// up to `takeLimit` pending reports after `takeAfter`, oldest first, and marks them in flight.
+    public func exchange(_ work: OutboxWork, at unixMillis: Int64) throws(OutboxError) -> [Pending] {
+        guard !work.isEmpty else { return [] }
         return try write { () throws(SQLiteError) in
-            if !delivered.isEmpty {
+            if !work.delete.isEmpty || !work.deleteRanges.isEmpty {
                 let d = try db.statement("DELETE FROM reports WHERE seq = ?")
-                for seq in delivered {
+                for seq in work.delete {
                     d.bind(1, seq)
                     try d.run()
+                }
+                let r = try db.statement("DELETE FROM reports WHERE seq BETWEEN ? AND ?")
+                for range in work.deleteRanges {
+                    r.bind(1, range.lowerBound)
+                    r.bind(2, range.upperBound)
+                    try r.run()
                 }
                 let g = try db.statement("UPDATE gateway SET last_ack_at = ?, updated_at = ? WHERE one = 1")
                 g.bind(1, unixMillis)
                 g.bind(2, unixMillis)
                 try g.run()
             }
-            guard limit > 0 else { return [] }
+            if !work.awaitReceipt.isEmpty {
+                let a = try db.statement("UPDATE reports SET state = 3, sent_at = ? WHERE seq = ? AND state = 1")
+                for seq in work.awaitReceipt {
+                    a.bind(1, unixMillis)
+                    a.bind(2, seq)
+                    try a.run()
+                }
+            }
+            if !work.requeue.isEmpty {
+                let q = try db.statement("UPDATE reports SET state = 0 WHERE seq = ? AND state = 3")
+                for seq in work.requeue {
+                    q.bind(1, seq)
+                    try q.run()
+                }
+            }
+            guard work.takeLimit > 0 else { return [] }
             let s = try db.statement("SELECT seq, id, payload FROM reports WHERE state = 0 AND seq > ? ORDER BY seq LIMIT ?")
             defer { s.reset() }
-            s.bind(1, afterSeq)
-            s.bind(2, Int64(limit))
+            s.bind(1, work.takeAfter)
+            s.bind(2, Int64(work.takeLimit))
             var rows: [Pending] = []
-            rows.reserveCapacity(limit)
+            rows.reserveCapacity(work.takeLimit)
             while try s.step() {
                 rows.append(Pending(seq: s.int64(0), id: s.string(1) ?? "", payloadBytes: s.bytes(2)))
             }
@@ -61,12 +106,12 @@ extension Outbox {
 
     /// Up to `limit` pending reports after `afterSeq`, oldest first, marked in flight in the same transaction.
     public func takePending(after afterSeq: Int64, limit: Int) throws(OutboxError) -> [Pending] {
-        try exchange(delivered: [], at: 0, takeAfter: afterSeq, limit: limit)
+        try exchange(OutboxWork(takeAfter: afterSeq, takeLimit: limit), at: 0)
     }
 
     /// Removes delivered reports (their PUBACK said success) in one transaction.
     public func markDelivered(_ seqs: [Int64], at unixMillis: Int64) throws(OutboxError) {
-        _ = try exchange(delivered: seqs, at: unixMillis, takeAfter: 0, limit: 0)
+        _ = try exchange(OutboxWork(delete: seqs), at: unixMillis)
     }
 
     /// Moves a report the broker refused (PUBACK reason code >= 0x80) to the dead letters. It is kept, never
@@ -106,8 +151,12 @@ extension Outbox {
 
 /// The numbers `tipskiosk status`, the staff screen and the retained status message show.
 public struct OutboxStats: Sendable, Equatable {
+    /// Every report not yet delivered: waiting, in flight, and sent but awaiting the collector's receipt.
     public var pending: Int
+    /// Published, no PUBACK yet.
     public var inFlight: Int
+    /// PUBACKed, waiting for the collector's receipt (only with `[mqtt] await_receipts = true`).
+    public var awaitingReceipt: Int
     public var oldestPendingAt: Int64?
     public var deadLetters: Int
     public var nextSeq: Int64
@@ -153,10 +202,11 @@ extension Outbox {
             return try db.readTransaction { () throws(SQLiteError) in
                 let s = try db.statement("""
                     SELECT
-                      (SELECT count(*) FROM reports WHERE state = 0),
+                      (SELECT count(*) FROM reports WHERE state <> 2),
                       (SELECT count(*) FROM reports WHERE state = 1),
-                      (SELECT stored_at FROM reports WHERE state < 2 ORDER BY seq LIMIT 1),
-                      (SELECT count(*) FROM reports WHERE state = 2)
+                      (SELECT stored_at FROM reports WHERE state <> 2 ORDER BY seq LIMIT 1),
+                      (SELECT count(*) FROM reports WHERE state = 2),
+                      (SELECT count(*) FROM reports WHERE state = 3)
                     """)
                 defer { s.reset() }
                 _ = try s.step()
@@ -164,7 +214,8 @@ extension Outbox {
                 let c = try db.statement("SELECT dead_code, count(*) FROM reports WHERE state = 2 GROUP BY dead_code")
                 defer { c.reset() }
                 while try c.step() { codes[Int(c.int64(0))] = Int(c.int64(1)) }
-                return OutboxStats(pending: Int(s.int64(0) + s.int64(1)), inFlight: Int(s.int64(1)),
+                return OutboxStats(pending: Int(s.int64(0)), inFlight: Int(s.int64(1)),
+                                   awaitingReceipt: Int(s.int64(4)),
                                    oldestPendingAt: s.isNull(2) ? nil : s.int64(2), deadLetters: Int(s.int64(3)),
                                    nextSeq: Int64(try meta("next_seq") ?? "") ?? 1, deadLetterCodes: codes)
             }

@@ -1,6 +1,7 @@
 import CSQLite
 import Glibc
 import ReportModel
+import SQLite
 
 /// The durable outbox: every report a visitor was thanked for, until the broker has acknowledged it.
 ///
@@ -194,7 +195,7 @@ public final class Outbox {
         guard !drafts.isEmpty else { return [] }
         do {
             return try db.writeTransaction { () throws(SQLiteError) -> Result<[Receipt], OutboxError> in
-                let pending = Int(try db.scalar("SELECT count(*) FROM reports WHERE state < 2") ?? 0)
+                let pending = Int(try db.scalar("SELECT count(*) FROM reports WHERE state <> 2") ?? 0)
                 if pending + drafts.count > maxPending {
                     return .failure(.full(maxPending: maxPending, pending: pending))
                 }

@@ -31,5 +31,10 @@ enum Schema {
             updated_at  INTEGER NOT NULL
         );
         """,
+        // 2: end-to-end receipts. State 3 is "sent (the broker's PUBACK said success), awaiting the collector's
+        // receipt"; `sent_at` is when that PUBACK came (Unix ms).
+        """
+        ALTER TABLE reports ADD COLUMN sent_at INTEGER;
+        """,
     ]
 }

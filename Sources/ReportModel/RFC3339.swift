@@ -45,6 +45,43 @@ public enum RFC3339 {
         return true
     }
 
+    /// The instant of an RFC 3339 date-time with offset (`2026-11-20T18:30:00.123+01:00`, `…Z`), or of a
+    /// full-date (`2026-11-20`, taken as its midnight at `dateOffsetSeconds` from UTC). Nil when not valid.
+    public static func parse(_ s: String, dateOffsetSeconds: Int = 0) -> Int64? {
+        guard isValidDateOrDateTime(s) else { return nil }
+        let b = Array(s.utf8)
+        func num(_ r: Range<Int>) -> Int64 { r.reduce(0) { $0 * 10 + Int64(b[$1] - 48) } }
+        let days = days(fromYear: Int(num(0..<4)), month: Int(num(5..<7)), day: Int(num(8..<10)))
+        if b.count == 10 { return days * 86_400_000 - Int64(dateOffsetSeconds) * 1000 }
+        var ms = days * 86_400_000 + num(11..<13) * 3_600_000 + num(14..<16) * 60_000 + min(59, num(17..<19)) * 1000
+        var i = 19
+        if b[i] == 46 {
+            i += 1
+            var scale: Int64 = 100
+            while i < b.count, (48...57).contains(b[i]) {
+                ms += Int64(b[i] - 48) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        if b[i] == 43 || b[i] == 45 {
+            let offset = num(i + 1..<i + 3) * 3_600_000 + num(i + 4..<i + 6) * 60_000
+            ms += b[i] == 43 ? -offset : offset
+        }
+        return ms
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    static func days(fromYear y0: Int, month m: Int, day d: Int) -> Int64 {
+        let y = Int64(m <= 2 ? y0 - 1 : y0)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = Int64(m > 2 ? m - 3 : m + 9)
+        let doy = (153 * mp + 2) / 5 + Int64(d) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

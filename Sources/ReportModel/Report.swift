@@ -80,6 +80,11 @@ public struct JSONWriter {
         output += v.map { String($0) } ?? "null"
     }
     public mutating func field(_ k: String, _ v: Int) { field(k, Int64(v)) }
+    /// A member whose value is already JSON text (a list built by the caller); written as is.
+    public mutating func rawField(_ k: String, _ json: String) {
+        writeKey(k)
+        output += json
+    }
     public mutating func field(_ k: String, _ v: Bool) {
         writeKey(k)
         output += v ? "true" : "false"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KioskConfig
+import KioskLog
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import KioskConfig
+import KioskLog
 import Prompt
 
 struct DemoCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Gateway
 import KioskConfig
@@ -19,13 +20,10 @@ struct GatewayCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        var password: String? = nil
-        if let file = config.mqtt.passwordFile {
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                printError("\(config.sourcePath): mqtt.password_file: \(file) cannot be read")
-                throw Exit.config
-            }
-            password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+        let password: String?
+        do { password = try Configuration.readPassword(config.mqtt, sourcePath: config.sourcePath) } catch {
+            printError(error.description)
+            throw Exit.config
         }
         let outbox = try Self.openWaitingForSpace(config)
         let gateway = Gateway(settings: .init(config: config, version: TipsKiosk.version, password: password,

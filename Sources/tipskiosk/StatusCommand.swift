@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import KioskConfig
+import KioskLog
 import Outbox
 import ReportModel
 
@@ -56,6 +57,7 @@ struct StatusSnapshot {
             $0.field("kiosk", kiosk)
             $0.field("pending", stats.pending)
             $0.field("in_flight", stats.inFlight)
+            $0.field("awaiting_receipt", stats.awaitingReceipt)
             $0.field("oldest_pending_at", stats.oldestPendingAt.map(clock.format))
             $0.field("dead_letters", stats.deadLetters)
             $0.field("broker", broker)
@@ -74,7 +76,10 @@ struct StatusSnapshot {
     var text: String {
         var lines: [String] = []
         lines.append("kiosk:         \(kiosk)")
-        lines.append("pending:       \(stats.pending)" + (stats.inFlight > 0 ? " (\(stats.inFlight) in flight)" : ""))
+        var parts: [String] = []
+        if stats.inFlight > 0 { parts.append("\(stats.inFlight) in flight") }
+        if stats.awaitingReceipt > 0 { parts.append("\(stats.awaitingReceipt) sent, awaiting the collector's receipt") }
+        lines.append("pending:       \(stats.pending)" + (parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"))
         if let o = stats.oldestPendingAt {
             let age = max(0, clock.now().unixMillis - o) / 1000
             lines.append("oldest:        \(clock.format(o)) (\(age) s ago)")

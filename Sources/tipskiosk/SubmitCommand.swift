@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KioskConfig
+import KioskLog
 import Outbox
 import ReportModel
 

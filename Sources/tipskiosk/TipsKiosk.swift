@@ -23,11 +23,11 @@ struct TipsKiosk: ParsableCommand {
 
 /// sysexits.h codes used by every subcommand.
 enum Exit {
-    static let usage = ExitCode(64)
-    static let dataError = ExitCode(65)
-    static let unavailable = ExitCode(69)
-    static let ioError = ExitCode(74)
-    static let config = ExitCode(78)
+    static let usage = ExitCode(ExitStatus.usage)
+    static let dataError = ExitCode(ExitStatus.dataError)
+    static let unavailable = ExitCode(ExitStatus.unavailable)
+    static let ioError = ExitCode(ExitStatus.ioError)
+    static let config = ExitCode(ExitStatus.config)
 }
 
 /// `--config P`, shared by every subcommand that reads the file.
@@ -51,11 +51,6 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
-/// One line to standard error. Never traps: on a full disk (stderr redirected to a file there) the line is lost,
-/// the exit status still tells.
-func printError(_ line: String) {
-    try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
-}
 
 extension Configuration {
     var outboxIdentity: Outbox.Identity {

@@ -19,14 +19,47 @@ public final class TempDir: @unchecked Sendable {
 }
 
 /// The `tipskiosk` executable built beside the test bundle (or `$TIPSKIOSK_BIN`).
-public func tipskioskBinary() -> String {
-    if let env = ProcessInfo.processInfo.environment["TIPSKIOSK_BIN"] { return env }
+public func tipskioskBinary() -> String { builtBinary("tipskiosk", override: "TIPSKIOSK_BIN") }
+
+/// The `lagesbild` executable built beside the test bundle (or `$LAGESBILD_BIN`).
+public func lagesbildBinary() -> String { builtBinary("lagesbild", override: "LAGESBILD_BIN") }
+
+private func builtBinary(_ name: String, override: String) -> String {
+    if let env = ProcessInfo.processInfo.environment[override] { return env }
     let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for candidate in [dir, dir.deletingLastPathComponent()] {
-        let p = candidate.appendingPathComponent("tipskiosk").path
+        let p = candidate.appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: p) { return p }
     }
-    return dir.appendingPathComponent("tipskiosk").path
+    return dir.appendingPathComponent(name).path
+}
+
+/// Runs `lagesbild` with arguments.
+public func lagesbild(_ args: [String], input: Data? = nil) throws -> ProcessResult {
+    try runProcess(lagesbildBinary(), args, input: input)
+}
+
+/// Writes a central (`lagesbild`) configuration for tests: a database in `dir`, a broker on `port`.
+@discardableResult
+public func writeCentralConfig(in dir: TempDir, port: Int, clientID: String = "test-collector", extraCentral: String = "",
+                               name: String = "lagesbild.toml") -> String {
+    let text = """
+        [storage]
+        path = "central.sqlite"
+
+        [mqtt]
+        host = "127.0.0.1"
+        port = \(port)
+        topic_prefix = "lagesbild/v1"
+        keepalive_s = 5
+
+        [central]
+        client_id = "\(clientID)"
+        \(extraCentral)
+        """
+    let path = dir.file(name)
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    return path
 }
 
 /// Writes a kiosk configuration for tests: an outbox in `dir`, a broker on `port`, and any extra lines.

@@ -186,22 +186,32 @@ public final class TCPProxy: @unchecked Sendable {
     }
 }
 
-/// A `tipskiosk gateway` child process.
+/// A `tipskiosk gateway` child process (or, with `program` and `command`, another daemon of the project:
+/// `lagesbild collect`), with its output appended to `log`.
 public final class GatewayProcess: @unchecked Sendable {
     public let configPath: String
     public let logPath: String
+    private let program: String
+    private let command: String
     private var process: Process?
 
-    public init(config: String, log: String) {
+    public init(config: String, log: String, program: String = tipskioskBinary(), command: String = "gateway") {
         configPath = config
         logPath = log
+        self.program = program
+        self.command = command
     }
     deinit { kill9() }
 
+    /// A `lagesbild collect` child process.
+    public static func collector(config: String, log: String) -> GatewayProcess {
+        GatewayProcess(config: config, log: log, program: lagesbildBinary(), command: "collect")
+    }
+
     public func start(environment: [String: String] = [:]) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: tipskioskBinary())
-        p.arguments = ["gateway", "--config", configPath]
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = [command, "--config", configPath]
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let h = FileHandle(forWritingAtPath: logPath)
         h?.seekToEndOfFile()

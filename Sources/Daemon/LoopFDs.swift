@@ -1,11 +1,13 @@
 import CLinux
 import Glibc
 
-/// The termination signals as a file descriptor (signalfd), so the gateway's poll() loop sees them as events.
+/// The termination signals as a file descriptor (signalfd), so a daemon's poll() loop sees them as events.
 /// The signals are blocked for the calling thread; call before other threads start.
-final class SignalFD {
-    let fd: Int32
-    init(_ signals: [Int32]) {
+public final class SignalFD {
+    /// The descriptor to poll for `POLLIN`.
+    public let fd: Int32
+    /// Blocks `signals` for this thread and opens the descriptor that receives them.
+    public init(_ signals: [Int32]) {
         var set = sigset_t()
         sigemptyset(&set)
         for s in signals { sigaddset(&set, s) }
@@ -15,7 +17,7 @@ final class SignalFD {
     deinit { close(fd) }
 
     /// The signals that arrived since the last call.
-    func drain() -> [Int32] {
+    public func drain() -> [Int32] {
         var out: [Int32] = []
         var info = signalfd_siginfo()
         while read(fd, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
@@ -27,11 +29,13 @@ final class SignalFD {
 
 /// Watches the outbox's folder (inotify) so that a report committed by another process wakes the gateway at
 /// once, without polling. Only writes to the database file and its WAL count.
-final class FolderWatch {
-    let fd: Int32
+public final class FolderWatch {
+    /// The descriptor to poll for `POLLIN`.
+    public let fd: Int32
     private let names: Set<String>
 
-    init?(folder: String, names: Set<String>) {
+    /// Watches `folder` for writes to the files named `names`; nil when inotify is not available.
+    public init?(folder: String, names: Set<String>) {
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else { return nil }
         self.names = names
@@ -44,7 +48,7 @@ final class FolderWatch {
     deinit { close(fd) }
 
     /// True when one of the watched files changed since the last call.
-    func drain() -> Bool {
+    public func drain() -> Bool {
         var changed = false
         var buffer = [UInt8](repeating: 0, count: 8192)
         while true {
@@ -68,7 +72,7 @@ final class FolderWatch {
 }
 
 /// Monotonic seconds (never jumps with the wall clock): for every timer of the loop.
-func monotonicSeconds() -> Double {
+public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -9,6 +9,7 @@ public final class SystemdNotifier {
     /// Half of `$WATCHDOG_USEC` (when set for this process), the interval for `WATCHDOG=1`.
     public let watchdogInterval: Double?
 
+    /// Reads `$NOTIFY_SOCKET`, `$WATCHDOG_USEC` and `$WATCHDOG_PID` from `environment`.
     public init(environment: [String: String]) {
         if let usec = environment["WATCHDOG_USEC"].flatMap(Double.init),
            environment["WATCHDOG_PID"].flatMap(Int32.init).map({ $0 == getpid() }) ?? true {
@@ -32,6 +33,7 @@ public final class SystemdNotifier {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// True when run by systemd with a notify socket.
     public var isActive: Bool { fd >= 0 }
 
     /// Sends one message, e.g. `notify("READY=1\nSTATUS=Connected")`. Best effort: systemd may be gone.

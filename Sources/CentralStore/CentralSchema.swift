@@ -1,0 +1,58 @@
+/// The central database's versioned migrations (`PRAGMA user_version` counts those applied). Never edit one
+/// that has shipped: add the next.
+enum CentralSchema {
+    static let migrations: [String] = [
+        // 1: reports, the seq ranges held per kiosk, the kiosks' last status, rejects, meta.
+        """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY NOT NULL,
+            value TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE reports (
+            id           TEXT    NOT NULL UNIQUE,   -- the report's UUID: the de-duplication key
+            kiosk        TEXT    NOT NULL,
+            seq          INTEGER NOT NULL,
+            submitted_at INTEGER NOT NULL,          -- Unix ms, from the payload
+            received_at  INTEGER NOT NULL,          -- Unix ms, when the collector committed it
+            category     TEXT    NOT NULL,
+            place        TEXT    NOT NULL,          -- as typed
+            place_key    TEXT    NOT NULL,          -- lower case, single spaces: how places are grouped
+            occurred     TEXT    NOT NULL,
+            age_group    TEXT,
+            event        TEXT,
+            schema       TEXT    NOT NULL,
+            payload      TEXT    NOT NULL           -- the JSON exactly as received (unknown fields kept)
+        );
+        CREATE INDEX reports_by_time ON reports(submitted_at, category, place_key, kiosk, event, occurred, age_group);
+        CREATE INDEX reports_by_kiosk_seq ON reports(kiosk, seq);
+        CREATE TABLE seq_ranges (                   -- the seqs held per kiosk, merged; gaps lie between ranges
+            kiosk TEXT    NOT NULL,
+            lo    INTEGER NOT NULL,
+            hi    INTEGER NOT NULL,
+            PRIMARY KEY (kiosk, lo)
+        ) WITHOUT ROWID;
+        CREATE TABLE kiosks (
+            kiosk            TEXT PRIMARY KEY NOT NULL,
+            site             TEXT,
+            first_seen_at    INTEGER NOT NULL,
+            last_report_at   INTEGER,
+            status_at        INTEGER,               -- when its last status message arrived
+            state            TEXT,                  -- online | offline, as it said
+            pending          INTEGER,
+            dead_letters     INTEGER,
+            awaiting_receipt INTEGER,
+            last_seq         INTEGER,               -- the highest seq it has handed out, from its status
+            version          TEXT,
+            status           TEXT                   -- the last status payload as received
+        ) WITHOUT ROWID;
+        CREATE TABLE rejects (
+            received_at INTEGER NOT NULL,
+            topic       TEXT    NOT NULL,
+            reason      TEXT    NOT NULL,
+            size        INTEGER NOT NULL,
+            head        TEXT                        -- at most the first 1 KiB, for a person to look at
+        );
+        CREATE INDEX rejects_by_time ON rejects(received_at);
+        """,
+    ]
+}

@@ -1,0 +1,254 @@
+/// A row the delivery machine can send: all it needs to know of a stored report is its `seq`.
+public protocol Deliverable {
+    /// The report's per-kiosk sequence number (CONTRACT §4): oldest first is lowest first.
+    var seq: Int64 { get }
+}
+
+/// What the machine asks of the outbox in one transaction (the gateway runs one per loop turn).
+///
+/// The order inside the transaction is: `delete` and `deleteRanges`, `awaitReceipt`, `requeue`, then take up
+/// to `takeLimit` pending rows after `takeAfter`, oldest first, and mark them in flight.
+public struct OutboxWork: Sendable, Equatable {
+    /// Rows whose PUBACK said success (receipts off): delivered, delete them.
+    public var delete: [Int64] = []
+    /// Seqs a collector's receipt names (receipts on): the centre has committed them, delete them.
+    public var deleteRanges: [ClosedRange<Int64>] = []
+    /// Rows whose PUBACK said success (receipts on): the broker has them, the centre may not; keep them as
+    /// "sent, awaiting receipt".
+    public var awaitReceipt: [Int64] = []
+    /// Rows that waited too long for a receipt: back to pending, to be sent again with the same `id` and `seq`.
+    public var requeue: [Int64] = []
+    /// Take pending rows with a seq above this one…
+    public var takeAfter: Int64 = 0
+    /// …at most this many (0: take nothing).
+    public var takeLimit: Int = 0
+
+    public init(delete: [Int64] = [], deleteRanges: [ClosedRange<Int64>] = [], awaitReceipt: [Int64] = [],
+                requeue: [Int64] = [], takeAfter: Int64 = 0, takeLimit: Int = 0) {
+        self.delete = delete
+        self.deleteRanges = deleteRanges
+        self.awaitReceipt = awaitReceipt
+        self.requeue = requeue
+        self.takeAfter = takeAfter
+        self.takeLimit = takeLimit
+    }
+
+    /// True when there is nothing to write and nothing to take.
+    public var isEmpty: Bool {
+        delete.isEmpty && deleteRanges.isEmpty && awaitReceipt.isEmpty && requeue.isEmpty && takeLimit == 0
+    }
+}
+
+/// What happens to the delivery: the link, the broker's and the collector's answers, the outbox's, and time.
+public enum DeliveryEvent<Row: Deliverable> {
+    /// Connected; `window` is how many reports may be in flight at once (the configured window, at most the
+    /// broker's Receive Maximum).
+    case linkUp(window: Int)
+    /// The connection is gone. What was in flight has no PUBACK and will be sent again (the outbox puts its
+    /// in-flight rows back to pending when the next connection comes up).
+    case linkDown
+    /// Sending `seq` failed at once (the client is not connected any more): take nothing until the next
+    /// `linkUp`; the row stays in flight in the outbox and is sent again after the reconnect.
+    case publishFailed(seq: Int64)
+    /// Another process stored reports (the outbox's `data_version` changed).
+    case newReports
+    /// A loop turn begins at monotonic time `now` (seconds): receipt deadlines are checked and the turn's
+    /// outbox work is planned (answer the `.exchange` effect with `.exchanged` or `.exchangeFailed`).
+    case turn(now: Double)
+    /// The outbox ran the work of the last `.exchange` effect and took these rows (oldest first).
+    case exchanged(taken: [Row])
+    /// The outbox could not run it (disk full, busy, unusable): the work is kept and asked again next turn.
+    case exchangeFailed
+    /// The broker answered the publish of `seq`: PUBACK with this reason code (< 0x80 success).
+    case puback(seq: Int64, reasonCode: Int32)
+    /// A collector's receipt (receipts on): it has committed these seqs.
+    case receipt(seqs: [ClosedRange<Int64>], now: Double)
+    /// Rows found "sent, awaiting receipt" when the gateway started: wait for their receipts from now on.
+    case awaitingAtStart(seqs: [Int64], now: Double)
+    /// The gateway is stopping: take nothing more; what is in flight may still be acknowledged.
+    case stop
+}
+
+/// What the machine wants done; the gateway does it (the machine itself does no I/O).
+public enum DeliveryEffect<Row: Deliverable> {
+    /// Run this work in one outbox transaction; answer with `.exchanged` or `.exchangeFailed`.
+    case exchange(OutboxWork)
+    /// Publish this report (QoS 1) and report its PUBACK as `.puback(seq:reasonCode:)`.
+    case publish(Row)
+    /// The broker refused this report (PUBACK reason code >= 0x80): move it to the dead letters with the code.
+    case deadLetter(seq: Int64, reasonCode: Int32)
+    /// The counts others see (pending, awaiting a receipt, dead letters) changed: refresh the status.
+    case statusChanged
+}
+
+/// The gateway's delivery logic as a state machine: events in, effects out, no I/O. At least once, oldest
+/// first, a window of reports in flight; a row leaves the outbox only on a successful PUBACK, or, with
+/// receipts on, only on the collector's receipt, and is sent again (same `id` and `seq`) when no receipt came in
+/// time.
+///
+/// ```swift
+/// var machine = DeliveryMachine<Outbox.Pending>(settings: .init(receipts: nil))
+/// for effect in machine.handle(.linkUp(window: 20)) { … }
+/// for effect in machine.handle(.turn(now: t)) { … }   // → .exchange(work)
+/// ```
+public struct DeliveryMachine<Row: Deliverable> {
+    /// How the machine behaves.
+    public struct Settings: Sendable, Equatable {
+        /// End-to-end receipts: nil when off (a successful PUBACK deletes the row).
+        public struct Receipts: Sendable, Equatable {
+            /// Seconds to wait for a receipt after the PUBACK before sending the report again.
+            public var timeout: Double
+            /// At most this many reports in flight and awaiting a receipt together: while the centre is away,
+            /// the kiosk does not push its whole backlog into the broker again and again.
+            public var limit: Int
+            public init(timeout: Double, limit: Int = 1000) {
+                self.timeout = timeout
+                self.limit = max(1, limit)
+            }
+        }
+        public var receipts: Receipts?
+        public init(receipts: Receipts?) { self.receipts = receipts }
+    }
+
+    public let settings: Settings
+
+    private var connected = false
+    private var stopping = false
+    private var broken = false
+    private var window = 1
+    /// Published, no PUBACK yet.
+    private var inFlight: Set<Int64> = []
+    /// PUBACKed, waiting for the collector's receipt until the deadline (monotonic seconds).
+    private var awaiting: [Int64: Double] = [:]
+    /// The highest seq taken on this connection: the next take starts above it.
+    private var lastTaken: Int64 = 0
+    /// False after a take came back short: nothing more until someone stores (or a row is requeued).
+    private var mayHaveMore = true
+    /// The work of the current or last `.exchange`, kept until it succeeded.
+    private var work = OutboxWork()
+    private var exchangeOutstanding = false
+
+    public init(settings: Settings) { self.settings = settings }
+
+    /// Reports published and not yet acknowledged by the broker.
+    public var inFlightCount: Int { inFlight.count }
+    /// Reports acknowledged by the broker and waiting for the collector's receipt.
+    public var awaitingCount: Int { awaiting.count }
+    /// The earliest receipt deadline (monotonic seconds), for the loop's poll timeout; nil when none.
+    public var nextDeadline: Double? { awaiting.values.min() }
+    /// True when acknowledged rows still wait to be deleted or marked (the stop flushes them).
+    public var hasUnwrittenAcks: Bool {
+        !work.delete.isEmpty || !work.deleteRanges.isEmpty || !work.awaitReceipt.isEmpty || !work.requeue.isEmpty
+    }
+
+    /// Feeds one event; returns what to do, in order.
+    public mutating func handle(_ event: DeliveryEvent<Row>) -> [DeliveryEffect<Row>] {
+        switch event {
+        case .linkUp(let w):
+            connected = true
+            broken = false
+            window = max(1, w)
+            inFlight.removeAll()
+            lastTaken = 0
+            mayHaveMore = true
+            return []
+        case .linkDown:
+            connected = false
+            inFlight.removeAll()
+            return []
+        case .publishFailed:
+            broken = true
+            return []
+        case .newReports:
+            mayHaveMore = true
+            return [.statusChanged]
+        case .turn(let now):
+            return turn(now: now)
+        case .exchanged(let rows):
+            exchangeOutstanding = false
+            let hadAcks = !work.delete.isEmpty || !work.deleteRanges.isEmpty
+            let requested = work.takeLimit
+            work = OutboxWork()
+            if rows.count < requested { mayHaveMore = false }
+            var effects: [DeliveryEffect<Row>] = hadAcks ? [.statusChanged] : []
+            guard connected && !broken && !stopping else { return effects }
+            effects.reserveCapacity(effects.count + rows.count)
+            for row in rows {
+                inFlight.insert(row.seq)
+                lastTaken = max(lastTaken, row.seq)
+                effects.append(.publish(row))
+            }
+            return effects
+        case .exchangeFailed:
+            exchangeOutstanding = false
+            work.takeLimit = 0
+            return []
+        case .puback(let seq, let code):
+            guard inFlight.remove(seq) != nil else { return [] }
+            if code >= 0x80 { return [.deadLetter(seq: seq, reasonCode: code), .statusChanged] }
+            if let receipts = settings.receipts {
+                work.awaitReceipt.append(seq)
+                awaiting[seq] = lastNow + receipts.timeout
+            } else {
+                work.delete.append(seq)
+            }
+            return []
+        case .receipt(let ranges, let now):
+            lastNow = now
+            let valid = ranges.filter { $0.lowerBound >= 1 }
+            guard !valid.isEmpty else { return [] }
+            work.deleteRanges.append(contentsOf: valid)
+            for r in valid {
+                if r.count <= awaiting.count + inFlight.count {
+                    for s in r { awaiting[s] = nil; inFlight.remove(s) }
+                } else {
+                    awaiting = awaiting.filter { !r.contains($0.key) }
+                    inFlight = inFlight.filter { !r.contains($0) }
+                }
+            }
+            // A receipted seq may also sit in the queue to be marked "awaiting": the delete comes first in the
+            // transaction, so marking it afterwards finds no row. Nothing more to do.
+            return []
+        case .awaitingAtStart(let seqs, let now):
+            lastNow = now
+            guard let receipts = settings.receipts else { return [] }
+            for s in seqs { awaiting[s] = now + receipts.timeout }
+            return []
+        case .stop:
+            stopping = true
+            return []
+        }
+    }
+
+    /// The last `now` seen: PUBACKs carry no time, their receipt deadline counts from the turn they arrive in.
+    private var lastNow = 0.0
+
+    private mutating func turn(now: Double) -> [DeliveryEffect<Row>] {
+        lastNow = now
+        var effects: [DeliveryEffect<Row>] = []
+        if settings.receipts != nil, let first = nextDeadline, first <= now {
+            let late = awaiting.filter { $0.value <= now }.map(\.key).sorted()
+            for s in late { awaiting[s] = nil }
+            work.requeue.append(contentsOf: late)
+            // Requeued rows are older than what this connection took: start the next take below them.
+            if let lowest = late.first { lastTaken = min(lastTaken, lowest - 1) }
+            mayHaveMore = true
+            effects.append(.statusChanged)
+        }
+        guard !exchangeOutstanding else { return effects }
+        work.takeAfter = lastTaken
+        work.takeLimit = room
+        guard !work.isEmpty else { return effects }
+        exchangeOutstanding = true
+        effects.append(.exchange(work))
+        return effects
+    }
+
+    /// How many rows the next take may bring.
+    private var room: Int {
+        guard connected && !broken && !stopping && mayHaveMore else { return 0 }
+        var r = window - inFlight.count
+        if let receipts = settings.receipts { r = min(r, receipts.limit - inFlight.count - awaiting.count) }
+        return max(0, r)
+    }
+}

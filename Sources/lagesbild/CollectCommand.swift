@@ -1,0 +1,34 @@
+import ArgumentParser
+import Collector
+import Foundation
+import KioskConfig
+import KioskLog
+
+struct CollectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collect",
+        abstract: "Collect every kiosk's reports into the central database (a foreground daemon; Type=notify under systemd).",
+        discussion: """
+            Subscribes (QoS 1, a kept session under [central] client_id) to {topic_prefix}/reports/+ and
+            {topic_prefix}/status/+, stores each report once (by id) with a synced commit, and after each commit
+            publishes a receipt to {topic_prefix}/receipts/{kiosk} naming the seqs it stored. Payloads that are not
+            reports are kept in the rejects table. Stops cleanly on SIGTERM or SIGINT.
+            """
+    )
+    @OptionGroup var options: CentralConfigOption
+
+    func run() throws {
+        let config = try options.load()
+        let password: String?
+        do { password = try Configuration.readPassword(config.mqtt, sourcePath: config.sourcePath) } catch {
+            printError(error.description)
+            throw ExitCode(ExitStatus.config)
+        }
+        let store = try config.openStore(readOnly: false, command: "collect")
+        let collector = Collector(settings: .init(config: config, version: Lagesbild.version, password: password,
+                                                  environment: ProcessInfo.processInfo.environment),
+                                  store: store)
+        let status = collector.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,227 @@
+import CentralStore
+import Foundation
+import Glibc
+import KioskConfig
+import Testing
+import TestSupport
+
+/// The central side with real processes: mosquitto, `tipskiosk gateway`s and `lagesbild collect`.
+@Suite(.serialized) struct CollectorTests {
+    /// One kiosk of a test: its folder, configuration and gateway.
+    final class Kiosk: @unchecked Sendable {
+        let id: String
+        let dir: TempDir
+        let config: String
+        let gateway: GatewayProcess
+        init(id: String, port: Int, receipts: Bool) {
+            self.id = id
+            dir = TempDir(id)
+            config = writeTestConfig(in: dir, kiosk: id, port: port,
+                                     extraMQTT: "await_receipts = \(receipts)\nreceipt_timeout_s = 5")
+            gateway = GatewayProcess(config: config, log: dir.file("gateway.log"))
+        }
+        func submit(_ lines: Data) throws -> [(id: String, seq: Int)] {
+            let r = try tipskiosk(["submit", "--config", config], input: lines)
+            #expect(r.status == 0, "\(r.stderr)")
+            return parseReceipts(r.stdout)
+        }
+        func pending() throws -> Int? { try status(config)["pending"] as? Int }
+    }
+
+    /// `n` submit lines for a kiosk whose categories follow a fixed pattern, so that a test knows the truth.
+    static func lines(_ n: Int, from start: Int, kiosk: Int) -> (Data, [String: Int]) {
+        let categories = ["unsafe_place", "drugs", "youth_groups", "threats_violence", "theft", "fraud", "vandalism",
+                          "traffic", "online", "other"]
+        var counts: [String: Int] = [:]
+        var s = ""
+        for i in start..<(start + n) {
+            let c = categories[(i * 7 + kiosk * 3) % categories.count]
+            counts[c, default: 0] += 1
+            let place = ["Centrum", "Busstationen", "Skolan"][i % 3]
+            s += #"{"category":"\#(c)","place":"\#(place)","occurred":"today","text":"tips \#(i) från kiosk \#(kiosk)"}"# + "\n"
+        }
+        return (Data(s.utf8), counts)
+    }
+
+    static func centralCount(_ config: String) -> Int {
+        guard let c = try? CentralConfiguration.load(path: config),
+              let store = try? CentralStore.open(path: c.databasePath, readOnly: true) else { return 0 }
+        return (try? store.reportCount()) ?? 0
+    }
+
+    static func report(_ config: String) throws -> [String: Any] {
+        let r = try lagesbild(["report", "--config", config, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return jsonObject(r.stdout) ?? [:]
+    }
+
+    @Test("3 kiosks × 5,000 reports with receipts, through gateway and collector kill -9s and a broker restart: all 15,000 arrive once, no gaps, every outbox empty")
+    func nothingLostEndToEnd() throws {
+        let perKiosk = 5000
+        let broker = try TestBroker()
+        let central = TempDir("central")
+        let centralConfig = writeCentralConfig(in: central, port: broker.port)
+        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
+        try collector.start()
+        defer { collector.terminate() }
+        let kiosks = (1...3).map { Kiosk(id: "kiosk-\($0)", port: broker.port, receipts: true) }
+        for k in kiosks { try k.gateway.start() }
+        defer { for k in kiosks { k.gateway.terminate() } }
+
+        var truth: [String: Int] = [:]
+        var rng = SplitMix(seed: 12)
+        let chunks = 10
+        let collectorKills: Set<Int> = [Int.random(in: 1...3, using: &rng), Int.random(in: 5...8, using: &rng)]
+        let brokerRestartAt = collectorKills.max()!
+        for chunk in 0..<chunks {
+            for (n, k) in kiosks.enumerated() {
+                let (data, counts) = Self.lines(perKiosk / chunks, from: chunk * perKiosk / chunks, kiosk: n)
+                _ = try k.submit(data)
+                truth.merge(counts, uniquingKeysWith: +)
+            }
+            // A gateway killed at a random moment, restarted at once.
+            usleep(UInt32.random(in: 20_000...200_000, using: &rng))
+            let victim = kiosks[Int.random(in: 0..<3, using: &rng)]
+            victim.gateway.kill9()
+            try victim.gateway.start()
+            if collectorKills.contains(chunk) {
+                usleep(UInt32.random(in: 0...150_000, using: &rng))
+                collector.kill9()
+                if chunk == brokerRestartAt {
+                    // While the collector is away, the broker (no persistence) restarts: what it queued is gone.
+                    usleep(300_000)
+                    try broker.restart()
+                }
+                usleep(500_000)
+                try collector.start()
+            }
+        }
+        let total = perKiosk * kiosks.count
+        let done = try waitUntil(timeout: 150) {
+            try kiosks.allSatisfy { try $0.pending() == 0 } && Self.centralCount(centralConfig) >= total
+        }
+        let pendings = try kiosks.map { try $0.pending() ?? -1 }
+        #expect(done, "pending: \(pendings), central: \(Self.centralCount(centralConfig))\n\(collector.log.suffix(2000))")
+        #expect(Self.centralCount(centralConfig) == total)
+        let store = try CentralStore.open(path: central.file("central.sqlite"), readOnly: true)
+        let gaps = try store.gaps()
+        #expect(gaps.isEmpty, "\(gaps)")
+        let report = try Self.report(centralConfig)
+        #expect(report["total"] as? Int == total)
+        let byCategory = (report["by_category"] as? [[String: Any]] ?? []).reduce(into: [String: Int]()) {
+            $0[$1["key"] as? String ?? ""] = $1["count"] as? Int
+        }
+        for (category, n) in truth { #expect(byCategory[category] == n, "\(category)") }
+        let byKiosk = (report["by_kiosk"] as? [[String: Any]] ?? []).reduce(into: [String: Int]()) {
+            $0[$1["key"] as? String ?? ""] = $1["count"] as? Int
+        }
+        #expect(byKiosk == ["kiosk-1": perKiosk, "kiosk-2": perKiosk, "kiosk-3": perKiosk])
+        #expect((report["gaps"] as? [Any])?.isEmpty == true)
+        let log = collector.log
+        #expect(!log.contains("tips 1 från"), "the collector's log holds no tip text")
+    }
+
+    @Test("Without receipts the loss is shown honestly: the gaps name exactly the seqs a broker restart lost")
+    func lossWithoutReceiptsIsAGap() throws {
+        let broker = try TestBroker()
+        let central = TempDir("central")
+        let centralConfig = writeCentralConfig(in: central, port: broker.port)
+        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
+        try collector.start()
+        defer { collector.terminate() }
+        let k = Kiosk(id: "kiosk-a", port: broker.port, receipts: false)
+        try k.gateway.start()
+        defer { k.gateway.terminate() }
+
+        _ = try k.submit(Self.lines(300, from: 0, kiosk: 0).0)                       // seqs 1–300
+        #expect(waitUntil(timeout: 20) { Self.centralCount(centralConfig) == 300 })
+        collector.kill9()
+        let lost = try k.submit(Self.lines(200, from: 300, kiosk: 0).0).map(\.seq)   // seqs 301–500
+        #expect(try waitUntil(timeout: 20) { try k.pending() == 0 }, "the kiosk deleted them on the broker's PUBACK")
+        try broker.restart()                                                          // the queued 200 are gone
+        try collector.start()
+        #expect(try waitUntil(timeout: 20) { try status(k.config)["broker"] as? String == "connected" })
+        _ = try k.submit(Self.lines(100, from: 500, kiosk: 0).0)                     // seqs 501–600
+        #expect(waitUntil(timeout: 20) { Self.centralCount(centralConfig) == 400 })
+        let report = try Self.report(centralConfig)
+        let gaps = report["gaps"] as? [[String: Any]] ?? []
+        #expect(gaps.count == 1)
+        #expect(gaps.first?["kiosk"] as? String == "kiosk-a")
+        #expect(gaps.first?["from"] as? Int == lost.first)
+        #expect(gaps.first?["to"] as? Int == lost.last)
+        #expect(gaps.first?["count"] as? Int == 200)
+    }
+
+    @Test("Payloads that are not reports go to the rejects table; the collector stays up and stores the next report")
+    func rejects() throws {
+        let broker = try TestBroker()
+        let central = TempDir("central")
+        let centralConfig = writeCentralConfig(in: central, port: broker.port)
+        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
+        try collector.start()
+        defer { collector.terminate() }
+        #expect(waitUntil(timeout: 10) { collector.log.contains("connected to") })
+        let pub = try #require(TestBrokerTools.findExecutable("mosquitto_pub"))
+        func publish(_ topic: String, file: String) throws {
+            let r = try runProcess(pub, ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-t", topic, "-f", file])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let notJSON = central.file("a"), wrongSchema = central.file("b"), huge = central.file("c")
+        try "this is not json {".write(toFile: notJSON, atomically: true, encoding: .utf8)
+        try #"{"schema":"tipskiosk.report.v2","id":"01a21455-ecbd-75b3-97be-22dd959c09e2","kiosk":"k-1","seq":1}"#
+            .write(toFile: wrongSchema, atomically: true, encoding: .utf8)
+        try Data(repeating: UInt8(ascii: "x"), count: 1 << 20).write(to: URL(fileURLWithPath: huge))
+        try publish("lagesbild/v1/reports/k-1", file: notJSON)
+        try publish("lagesbild/v1/reports/k-1", file: wrongSchema)
+        try publish("lagesbild/v1/reports/k-1", file: huge)
+        // Then a real report from a kiosk, through its gateway.
+        let k = Kiosk(id: "k-1", port: broker.port, receipts: true)
+        try k.gateway.start()
+        defer { k.gateway.terminate() }
+        _ = try k.submit(submitLines(1))
+        #expect(try waitUntil(timeout: 15) { try Self.centralCount(centralConfig) == 1 && k.pending() == 0 })
+        #expect(collector.isRunning)
+        let store = try CentralStore.open(path: central.file("central.sqlite"), readOnly: true)
+        let rejects = try store.rejects()
+        #expect(rejects.count == 3, "\(rejects)")
+        let reasons = rejects.map(\.reason).joined(separator: " | ")
+        #expect(reasons.contains("not JSON"))
+        #expect(reasons.contains("schema"))
+        #expect(reasons.contains("too large"))
+        #expect(rejects.contains { $0.size == 1 << 20 })
+        #expect(rejects.allSatisfy { $0.topic == "lagesbild/v1/reports/k-1" })
+    }
+
+    @Test("A duplicate is stored once and confirmed again; unknown fields and a newer minor schema are kept as received")
+    func duplicatesAndNewerSchema() throws {
+        let broker = try TestBroker()
+        let receipts = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/receipts/#"], format: "%t %p")
+        let central = TempDir("central")
+        let centralConfig = writeCentralConfig(in: central, port: broker.port)
+        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
+        try collector.start()
+        defer { collector.terminate() }
+        #expect(waitUntil(timeout: 10) { collector.log.contains("connected to") })
+        let payload = #"{"schema":"tipskiosk.report.v1.3","id":"01a21455-ecbd-75b3-97be-22dd959c09e2","kiosk":"k-2","seq":7,"submitted_at":"2026-11-20T18:30:00.000+01:00","category":"drugs","place":"Centrum","occurred":"today","text":"hej","language":"sv","reporter":{"role":"visitor","age_group":"youth"},"contact":null,"site":"S","event":null,"mood":"worried"}"#
+        let pub = try #require(TestBrokerTools.findExecutable("mosquitto_pub"))
+        for _ in 0..<2 {
+            let r = try runProcess(pub, ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-t", "lagesbild/v1/reports/k-2", "-m", payload])
+            #expect(r.status == 0)
+        }
+        let got = receipts.waitFor(count: 2, timeout: 10)
+        #expect(got.count == 2, "one receipt per commit, the duplicate's too")
+        let first = try #require(got.first.flatMap(Received.init))
+        #expect(first.topic == "lagesbild/v1/receipts/k-2")
+        #expect(first.object["schema"] as? String == "lagesbild.receipt.v1")
+        #expect(first.object["kiosk"] as? String == "k-2")
+        #expect((first.object["seqs"] as? [[Int]]) == [[7, 7]])
+        #expect(Self.centralCount(centralConfig) == 1)
+        let r = try lagesbild(["report", "--config", centralConfig, "--format", "json", "--since", "2026-11-01", "--until", "2026-12-01"])
+        let json = try #require(jsonObject(r.stdout))
+        #expect(json["total"] as? Int == 1)
+        let db = central.file("central.sqlite")
+        let kept = try runProcess("/usr/bin/sqlite3", [db, "SELECT payload FROM reports"])
+        #expect(kept.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == payload, "the raw payload is kept, unknown field and all")
+    }
+}
+

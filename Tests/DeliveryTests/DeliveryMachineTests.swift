@@ -1,0 +1,256 @@
+import Delivery
+import Testing
+
+struct Row: Deliverable, Equatable {
+    var seq: Int64
+}
+
+/// Drives a machine as the gateway would, recording what it asks for.
+struct Driver {
+    var machine: DeliveryMachine<Row>
+    /// What the outbox holds: seq → state (0 pending, 1 in flight, 3 awaiting receipt).
+    var outbox: [Int64: Int] = [:]
+    var published: [Int64] = []
+    var deleted: [Int64] = []
+    var dead: [Int64] = []
+    var statusChanges = 0
+    var failNextExchange = false
+
+    init(receipts: DeliveryMachine<Row>.Settings.Receipts? = nil, stored: ClosedRange<Int64>? = nil) {
+        machine = DeliveryMachine(settings: .init(receipts: receipts))
+        if let stored { for s in stored { outbox[s] = 0 } }
+    }
+
+    mutating func send(_ event: DeliveryEvent<Row>) {
+        for effect in machine.handle(event) { perform(effect) }
+    }
+
+    mutating func perform(_ effect: DeliveryEffect<Row>) {
+        switch effect {
+        case .exchange(let work):
+            if failNextExchange {
+                failNextExchange = false
+                send(.exchangeFailed)
+                return
+            }
+            for s in work.delete { outbox[s] = nil; deleted.append(s) }
+            for r in work.deleteRanges { for s in r where outbox[s] != nil { outbox[s] = nil; deleted.append(s) } }
+            for s in work.awaitReceipt where outbox[s] == 1 { outbox[s] = 3 }
+            for s in work.requeue where outbox[s] == 3 { outbox[s] = 0 }
+            let taken = outbox.filter { $0.value == 0 && $0.key > work.takeAfter }.map(\.key).sorted().prefix(work.takeLimit)
+            for s in taken { outbox[s] = 1 }
+            send(.exchanged(taken: taken.map(Row.init)))
+        case .publish(let row): published.append(row.seq)
+        case .deadLetter(let seq, _): dead.append(seq); outbox[seq] = 2
+        case .statusChanged: statusChanges += 1
+        }
+    }
+
+    /// Acknowledges everything published so far that is still in flight.
+    mutating func ackAll(code: Int32 = 0) {
+        for s in published where outbox[s] == 1 { send(.puback(seq: s, reasonCode: code)) }
+    }
+
+    func state(_ s: Int) -> [Int64] { outbox.filter { $0.value == s }.map(\.key).sorted() }
+}
+
+@Suite("DeliveryMachine: events in, effects out, no broker")
+struct DeliveryMachineTests {
+    @Test("Nothing is taken while the link is down; acks are written even then")
+    func nothingWhileDown() {
+        var d = Driver(stored: 1...5)
+        d.send(.turn(now: 0))
+        #expect(d.published.isEmpty)
+        #expect(d.state(0) == [1, 2, 3, 4, 5])
+    }
+
+    @Test("A window of reports goes out oldest first; a PUBACK deletes; the next take starts above the last")
+    func windowAndOrder() {
+        var d = Driver(stored: 1...10)
+        d.send(.linkUp(window: 4))
+        d.send(.turn(now: 0))
+        #expect(d.published == [1, 2, 3, 4])
+        d.send(.turn(now: 0))
+        #expect(d.published == [1, 2, 3, 4], "the window is full")
+        d.send(.puback(seq: 1, reasonCode: 0))
+        d.send(.puback(seq: 2, reasonCode: 0x10))  // no matching subscribers is still success
+        d.send(.turn(now: 0))
+        #expect(d.deleted == [1, 2])
+        #expect(d.published == [1, 2, 3, 4, 5, 6])
+        #expect(d.machine.inFlightCount == 4)
+    }
+
+    @Test("A refusal (PUBACK >= 0x80) makes a dead letter, never a retry")
+    func refusal() {
+        var d = Driver(stored: 1...2)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        d.send(.puback(seq: 1, reasonCode: 0x87))
+        d.send(.puback(seq: 2, reasonCode: 0))
+        d.send(.turn(now: 0))
+        #expect(d.dead == [1])
+        #expect(d.deleted == [2])
+        #expect(d.published == [1, 2])
+    }
+
+    @Test("A lost link forgets what was in flight; a late PUBACK from the old connection deletes nothing")
+    func linkLoss() {
+        var d = Driver(stored: 1...3)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        d.send(.linkDown)
+        d.send(.puback(seq: 1, reasonCode: 0))
+        d.send(.turn(now: 0))
+        #expect(d.deleted.isEmpty)
+        // The gateway puts in-flight rows back to pending before the next linkUp.
+        for s in d.state(1) { d.outbox[s] = 0 }
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 1))
+        #expect(d.published == [1, 2, 3, 1, 2, 3], "sent again, same seqs, in order")
+    }
+
+    @Test("A failed outbox transaction keeps the acks for the next turn")
+    func exchangeFailure() {
+        var d = Driver(stored: 1...2)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        d.ackAll()
+        d.failNextExchange = true
+        d.send(.turn(now: 0))
+        #expect(d.deleted.isEmpty)
+        #expect(d.machine.hasUnwrittenAcks)
+        d.send(.turn(now: 0))
+        #expect(d.deleted == [1, 2])
+        #expect(!d.machine.hasUnwrittenAcks)
+    }
+
+    @Test("After a short take nothing is asked until new reports are stored")
+    func noBusyTakes() {
+        var d = Driver(stored: 1...2)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        d.ackAll()
+        d.send(.turn(now: 0))
+        var asked = 0
+        for effect in d.machine.handle(.turn(now: 0)) { if case .exchange = effect { asked += 1 } }
+        #expect(asked == 0)
+        d.outbox[3] = 0
+        d.send(.newReports)
+        d.send(.turn(now: 0))
+        #expect(d.published == [1, 2, 3])
+    }
+
+    @Test("publishFailed stops taking until the next connection")
+    func publishFailure() {
+        var d = Driver(stored: 1...5)
+        d.send(.linkUp(window: 2))
+        d.send(.turn(now: 0))
+        d.send(.publishFailed(seq: 2))
+        d.send(.puback(seq: 1, reasonCode: 0))
+        d.send(.turn(now: 0))
+        #expect(d.published == [1, 2])
+        #expect(d.deleted == [1])
+    }
+
+    @Test("The stop takes nothing more but still writes the acks")
+    func stop() {
+        var d = Driver(stored: 1...5)
+        d.send(.linkUp(window: 2))
+        d.send(.turn(now: 0))
+        d.send(.stop)
+        d.ackAll()
+        d.send(.turn(now: 0))
+        #expect(d.deleted == [1, 2])
+        #expect(d.published == [1, 2])
+    }
+
+    // MARK: Receipts
+
+    @Test("With receipts, a PUBACK keeps the row awaiting; the receipt deletes it")
+    func receiptDeletes() {
+        var d = Driver(receipts: .init(timeout: 60), stored: 1...4)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        d.ackAll()
+        d.send(.turn(now: 1))
+        #expect(d.deleted.isEmpty)
+        #expect(d.state(3) == [1, 2, 3, 4])
+        #expect(d.machine.awaitingCount == 4)
+        d.send(.receipt(seqs: [1...2, 4...4], now: 2))
+        d.send(.turn(now: 2))
+        #expect(d.deleted.sorted() == [1, 2, 4])
+        #expect(d.state(3) == [3])
+        #expect(d.machine.awaitingCount == 1)
+    }
+
+    @Test("No receipt in time: the row is sent again with the same seq, before newer ones")
+    func receiptTimeout() {
+        var d = Driver(receipts: .init(timeout: 60), stored: 1...3)
+        d.send(.linkUp(window: 2))
+        d.send(.turn(now: 0))
+        d.ackAll()                       // 1, 2 awaiting from t=0
+        d.send(.turn(now: 0))            // 3 goes out
+        d.ackAll()
+        d.send(.turn(now: 30))
+        #expect(d.published == [1, 2, 3])
+        #expect(d.machine.nextDeadline == 60)
+        d.send(.turn(now: 61))
+        #expect(d.published == [1, 2, 3, 1, 2], "all three timed out; the oldest go out again first, a window of 2")
+        d.send(.puback(seq: 1, reasonCode: 0))
+        d.send(.turn(now: 61))
+        #expect(d.published == [1, 2, 3, 1, 2, 3])
+        d.send(.receipt(seqs: [1...3], now: 62))
+        d.send(.turn(now: 62))
+        #expect(d.outbox.isEmpty)
+        #expect(d.machine.inFlightCount == 0 && d.machine.awaitingCount == 0)
+        // The late PUBACKs of the resends change nothing.
+        d.send(.puback(seq: 2, reasonCode: 0))
+        d.send(.turn(now: 63))
+        #expect(d.outbox.isEmpty)
+    }
+
+    @Test("A receipt for a seq the machine never saw still deletes it (the centre has it)")
+    func receiptForUnknown() {
+        var d = Driver(receipts: .init(timeout: 60), stored: 1...3)
+        d.send(.receipt(seqs: [2...2], now: 0))
+        d.send(.turn(now: 0))
+        #expect(d.state(0) == [1, 3])
+    }
+
+    @Test("Rows awaiting at start get a full timeout, then go out again")
+    func awaitingAtStart() {
+        var d = Driver(receipts: .init(timeout: 10), stored: 1...2)
+        d.outbox[1] = 3
+        d.outbox[2] = 3
+        d.send(.awaitingAtStart(seqs: [1, 2], now: 100))
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 105))
+        #expect(d.published.isEmpty)
+        d.send(.turn(now: 111))
+        #expect(d.published == [1, 2])
+    }
+
+    @Test("The receipt limit holds back the backlog while the centre is away")
+    func receiptLimit() {
+        var d = Driver(receipts: .init(timeout: 60, limit: 5), stored: 1...20)
+        d.send(.linkUp(window: 3))
+        d.send(.turn(now: 0))
+        d.ackAll()
+        d.send(.turn(now: 0))
+        d.ackAll()
+        d.send(.turn(now: 0))
+        #expect(d.published == [1, 2, 3, 4, 5])
+        #expect(d.machine.awaitingCount == 5)
+        d.send(.receipt(seqs: [1...5], now: 1))
+        d.send(.turn(now: 1))
+        #expect(d.published == [1, 2, 3, 4, 5, 6, 7, 8])
+    }
+
+    @Test("Invalid receipt ranges (seq below 1) are ignored")
+    func invalidReceipt() {
+        var d = Driver(receipts: .init(timeout: 60), stored: 1...2)
+        d.send(.receipt(seqs: [-5...0], now: 0))
+        d.send(.turn(now: 0))
+        #expect(d.state(0) == [1, 2])
+    }
+}
