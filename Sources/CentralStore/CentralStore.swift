@@ -142,12 +142,24 @@ public final class CentralStore {
 
     // MARK: Intake
 
-    /// Commits one batch in one synced transaction and returns, per kiosk, every seq of its reports in the
-    /// batch (new and already held alike): what the receipts confirm.
-    public func commit(_ batch: Batch, at now: Int64) throws(CentralStoreError) -> [String: [Int64]] {
-        guard !batch.isEmpty else { return [:] }
+    /// What one commit stored.
+    public struct Committed: Sendable, Equatable {
+        /// Per kiosk, every seq of its reports in the batch, new and already held alike: what the receipts confirm.
+        public var held: [String: [Int64]]
+        /// Reports that were new (not already held by id).
+        public var new: Int
+        public init(held: [String: [Int64]], new: Int) {
+            self.held = held
+            self.new = new
+        }
+        public var duplicates: Int { held.values.reduce(0) { $0 + $1.count } - new }
+    }
+
+    /// Commits one batch in one synced transaction.
+    public func commit(_ batch: Batch, at now: Int64) throws(CentralStoreError) -> Committed {
+        guard !batch.isEmpty else { return Committed(held: [:], new: 0) }
         do {
-            return try db.writeTransaction { () throws(SQLiteError) -> [String: [Int64]] in
+            return try db.writeTransaction { () throws(SQLiteError) -> Committed in
                 var held: [String: [Int64]] = [:]
                 var fresh: [String: [Int64]] = [:]
                 var sites: [String: (site: String?, last: Int64)] = [:]
@@ -221,7 +233,7 @@ public final class CentralStore {
                     rj.bind(5, r.head)
                     try rj.run()
                 }
-                return held
+                return Committed(held: held, new: fresh.values.reduce(0) { $0 + $1.count })
             }
         } catch {
             throw CentralStoreError(error, path: path)

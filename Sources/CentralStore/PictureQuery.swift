@@ -61,10 +61,15 @@ extension CentralStore {
             }
             places[key] = entry
         }
+        // Ties keep the contract's order of the categories (§5), and otherwise go by key.
+        let order = Dictionary(uniqueKeysWithValues: Category.allCases.enumerated().map { ($1.rawValue, $0) })
         func counts<K>(_ d: [K: Tally], _ key: (K) -> String?) -> [Picture.Count] {
             d.map { Picture.Count(key: key($0.key), current: $0.value.current, previous: $0.value.previous) }
-                .sorted { ($0.current, $0.previous) != ($1.current, $1.previous)
-                    ? ($0.current, $0.previous) > ($1.current, $1.previous) : ($0.key ?? "") < ($1.key ?? "") }
+                .sorted {
+                    if ($0.current, $0.previous) != ($1.current, $1.previous) { return ($0.current, $0.previous) > ($1.current, $1.previous) }
+                    let a = order[$0.key ?? ""] ?? Int.max, b = order[$1.key ?? ""] ?? Int.max
+                    return a != b ? a < b : ($0.key ?? "") < ($1.key ?? "")
+                }
         }
         for c in Category.allCases where byCategory[c.rawValue] == nil { byCategory[c.rawValue] = Tally() }
         let placeList = places.map { (_, e) -> Picture.Place in

@@ -145,9 +145,9 @@ public final class Collector: MQTTClientDelegate {
 
     private func commit(now: Double) {
         let reports = batch.reports.count
-        let held: [String: [Int64]]
+        let committed: CentralStore.Committed
         do {
-            held = try store.commit(batch, at: WallClock.nowMillis())
+            committed = try store.commit(batch, at: WallClock.nowMillis())
         } catch {
             if commitFailingSince == nil {
                 commitFailingSince = now
@@ -159,11 +159,11 @@ public final class Collector: MQTTClientDelegate {
         }
         if commitFailingSince != nil { Log.notice("database works again; \(reports) held reports stored") }
         commitFailingSince = nil
-        let fresh = held.values.reduce(0) { $0 + $1.count }
         rejected += batch.rejects.count
-        storedReports += fresh
+        storedReports += committed.new
+        duplicates += committed.duplicates
         batch = CentralStore.Batch()
-        sendReceipts(held)
+        sendReceipts(committed.held)
     }
 
     /// One receipt per kiosk for what this commit holds. Lost receipts are harmless: the kiosk sends the

@@ -135,7 +135,9 @@ public final class Gateway: MQTTClientDelegate {
             }
             deliver(.turn(now: now))
             if let status = exitStatus { return status }
-            if link == .connected && statusDirty && now - lastStatusAt >= 1.0 { publishStatus(online: true, now: now) }
+            if link == .connected && (statusDirty || now - lastStatusAt >= Self.statusHeartbeat) && now - lastStatusAt >= 1.0 {
+                publishStatus(online: true, now: now)
+            }
             if stopping {
                 if link != .connected || now >= stopDeadline { break }
                 if machine.inFlightCount == 0 && !offlineSent { publishStatus(online: false, now: now); offlineSent = true }
@@ -332,6 +334,10 @@ public final class Gateway: MQTTClientDelegate {
         }
     }
 
+    /// The retained status is published again at least this often (seconds), also when nothing changed: the
+    /// centre tells a kiosk that is up and idle from one that went silent (`[central] silent_after_h`).
+    static let statusHeartbeat = 600.0
+
     private var protocolName: String { protocolVersion == .v5 ? "MQTT 5" : "MQTT 3.1.1" }
     private lazy var reportsTopic = config.reportsTopic()
     private lazy var receiptsTopic = config.receiptsTopic()
@@ -344,6 +350,9 @@ public final class Gateway: MQTTClientDelegate {
         for effect in machine.handle(event) {
             switch effect {
             case .exchange(let work):
+                if !work.requeue.isEmpty {
+                    Log.notice("\(work.requeue.count) reports had no receipt from the collector within \(config.mqtt.receiptTimeoutSeconds) s (seq \(work.requeue.first!)…\(work.requeue.last!)); sending them again")
+                }
                 do {
                     let rows = try outbox.exchange(work, at: outbox.clock.now().unixMillis)
                     dbErrorSince = nil

@@ -30,7 +30,7 @@ public struct CentralConfiguration: Sendable, Equatable {
 
     /// `[storage] path` when the file does not set it.
     public static let defaultDatabasePath = "/var/lib/lagesbild/lagesbild.sqlite"
-    /// The file used when neither `--config`, `$LAGESBILD_CONFIG` nor `$TIPSKIOSK_CONFIG` is given.
+    /// The file used when neither `--config` nor `$LAGESBILD_CONFIG` is given.
     public static let defaultPath = "/etc/lagesbild/lagesbild.toml"
 
     public func reportsFilter() -> String { shared("\(mqtt.topicPrefix)/reports/+") }
@@ -42,14 +42,12 @@ public struct CentralConfiguration: Sendable, Equatable {
         central.shareGroup.map { "$share/\($0)/\(filter)" } ?? filter
     }
 
-    /// `--config`, else `$LAGESBILD_CONFIG`, else `$TIPSKIOSK_CONFIG`, else `/etc/lagesbild/lagesbild.toml` when
-    /// it exists, else `/etc/tipskiosk/tipskiosk.toml` (a box that runs both reads one file).
-    public static func resolvePath(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                                   exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> String {
+    /// `--config`, else `$LAGESBILD_CONFIG`, else `/etc/lagesbild/lagesbild.toml`. The central side has a file
+    /// of its own: its `[storage] path` is its database, not a kiosk's outbox.
+    public static func resolvePath(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let option, !option.isEmpty { return option }
         if let env = environment["LAGESBILD_CONFIG"], !env.isEmpty { return env }
-        if let env = environment["TIPSKIOSK_CONFIG"], !env.isEmpty { return env }
-        return exists(defaultPath) || !exists(Configuration.defaultPath) ? defaultPath : Configuration.defaultPath
+        return defaultPath
     }
 
     /// Reads and checks the file. Throws `ConfigErrors` with every problem found, each `file:line: key: what`.

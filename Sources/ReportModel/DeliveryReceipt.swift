@@ -57,7 +57,9 @@ public struct DeliveryReceipt: Sendable, Equatable {
         guard payload.count <= 1 << 20 else { throw DecodingError(reason: "a receipt of \(payload.count) bytes is too large") }
         let v: JSONValue
         do { v = try JSONParser.parse(payload) } catch { throw DecodingError(reason: error.description) }
-        guard v["schema"]?.string == receiptSchema else { throw DecodingError(reason: "schema is not \(receiptSchema)") }
+        guard let schema = v["schema"]?.string, schema == receiptSchema || schema.hasPrefix(receiptSchema + ".") else {
+            throw DecodingError(reason: "schema is not \(receiptSchema) or a newer minor version of it")
+        }
         guard let kiosk = v["kiosk"]?.string else { throw DecodingError(reason: "kiosk is missing") }
         guard let list = v["seqs"]?.array else { throw DecodingError(reason: "seqs is not a list") }
         var ranges: [ClosedRange<Int64>] = []

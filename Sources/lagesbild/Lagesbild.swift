@@ -11,9 +11,8 @@ struct Lagesbild: ParsableCommand {
         commandName: "lagesbild",
         abstract: "The central side of tipskiosk: collect the kiosks' reports, confirm them, and draw the lägesbild.",
         discussion: """
-            The configuration file is --config, else $LAGESBILD_CONFIG, else $TIPSKIOSK_CONFIG, else
-            /etc/lagesbild/lagesbild.toml (or /etc/tipskiosk/tipskiosk.toml when only that exists). It has the
-            kiosk's format without [kiosk]: the broker in [mqtt], the database in [storage] path, and [central].
+            The configuration file is --config, else $LAGESBILD_CONFIG, else /etc/lagesbild/lagesbild.toml. It has
+            the kiosk's format without [kiosk]: the broker in [mqtt], the database in [storage] path, and [central].
             Exit codes follow sysexits.h: 64 usage, 65 bad input data, 69 unavailable, 74 I/O, 78 configuration.
             """,
         version: version,

@@ -8,21 +8,26 @@ import Prompt
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Everything on one machine: a loopback broker, the gateway, the central side, and the prompt.",
+        abstract: "Everything on one machine: a loopback broker, the gateway, the central collector, and the prompt.",
         discussion: """
-            Starts mosquitto on a free loopback port, the gateway, and a subscriber that shows what the central
-            lägesbild service receives; then the prompt in this terminal. Without a terminal on standard input,
-            reports are read as JSON Lines (as `submit` takes them) instead, and the demo ends once the central
-            side has received them. Data stays under ./.tipskiosk-demo/. Everything stops when the demo ends.
+            Starts mosquitto on a free loopback port, the gateway (waiting for receipts), and the central collector
+            `lagesbild collect`; then the prompt in this terminal. Without a terminal on standard input, reports are
+            read as JSON Lines (as `submit` takes them) instead, and the demo ends once the collector has confirmed
+            them. On the way out it writes the lägesbild of the demo as HTML and prints its path. Data stays under
+            ./.tipskiosk-demo/. Everything stops when the demo ends.
             """
     )
     @Option(help: ArgumentHelp("Where the demo keeps its files.", valueName: "dir"))
     var dataDir = ".tipskiosk-demo"
 
     func run() throws {
-        guard let mosquitto = findProgram("mosquitto", extra: ["/usr/sbin/mosquitto"]),
-              let subscriber = findProgram("mosquitto_sub", extra: []) else {
-            printError("tipskiosk demo needs the mosquitto broker and its clients: sudo apt-get install mosquitto mosquitto-clients")
+        guard let mosquitto = findProgram("mosquitto", extra: ["/usr/sbin/mosquitto"]) else {
+            printError("tipskiosk demo needs the mosquitto broker: sudo apt-get install mosquitto")
+            throw Exit.unavailable
+        }
+        let lagesbild = (executablePath() as NSString).deletingLastPathComponent + "/lagesbild"
+        guard FileManager.default.isExecutableFile(atPath: lagesbild) else {
+            printError("tipskiosk demo needs the central program beside it, \(lagesbild): build both with ./scripts/demo")
             throw Exit.unavailable
         }
         let dir = URL(fileURLWithPath: dataDir).standardizedFileURL.path
@@ -33,6 +38,8 @@ struct DemoCommand: ParsableCommand {
             .write(toFile: brokerConfig, atomically: true, encoding: .utf8)
         let configPath = "\(dir)/tipskiosk.toml"
         try demoConfig(port: port).write(toFile: configPath, atomically: true, encoding: .utf8)
+        let centralConfig = "\(dir)/lagesbild.toml"
+        try centralDemoConfig(port: port).write(toFile: centralConfig, atomically: true, encoding: .utf8)
 
         var children = Children()
         defer { children.stopAll() }
@@ -41,28 +48,45 @@ struct DemoCommand: ParsableCommand {
             printError("tipskiosk demo: mosquitto did not start; see \(dir)/mosquitto.log")
             throw Exit.unavailable
         }
-        let received = "\(dir)/received.jsonl"
-        _ = FileManager.default.createFile(atPath: received, contents: nil)
-        try children.start(subscriber, ["-h", "127.0.0.1", "-p", "\(port)", "-V", "mqttv5", "-q", "1",
-                                        "-t", "lagesbild/v1/reports/#", "-F", "%t %p"], log: received)
+        try children.start(lagesbild, ["collect", "--config", centralConfig], log: "\(dir)/collect.log")
+        // The collector subscribes first, so that the first reports find it (else they wait for a resend).
+        let subscribed = Date().addingTimeInterval(5)
+        while Date() < subscribed,
+              !((try? String(contentsOfFile: "\(dir)/collect.log", encoding: .utf8)) ?? "").contains("connected to") {
+            usleep(20_000)
+        }
         try children.start(executablePath(), ["gateway", "--config", configPath], log: "\(dir)/gateway.log")
 
         print("""
             tipskiosk demo
               broker:   mosquitto on 127.0.0.1:\(port)
-              gateway:  log in \(dir)/gateway.log
-              central:  what the lägesbild service receives goes to \(received)
+              gateway:  log in \(dir)/gateway.log (a report leaves the outbox on the collector's receipt)
+              central:  lagesbild collect, database \(dir)/lagesbild.sqlite, log in \(dir)/collect.log
               config:   \(configPath)   (try: tipskiosk status --config \(configPath))
+                        \(centralConfig)   (try: lagesbild report --config \(centralConfig))
             """)
-        if isatty(0) == 1 {
-            try runPromptForDemo(configPath: configPath, received: received)
-        } else {
-            try submitFromStandardInput(configPath: configPath, received: received)
+        fflush(nil)
+        let outcome = Result { () throws -> Void in
+            if isatty(0) == 1 {
+                try runPromptForDemo(configPath: configPath)
+            } else {
+                try submitFromStandardInput(configPath: configPath, centralConfig: centralConfig, lagesbild: lagesbild)
+            }
         }
+        let html = "\(dir)/lagesbild.html"
+        let report = Process()
+        report.executableURL = URL(fileURLWithPath: lagesbild)
+        report.arguments = ["report", "--config", centralConfig, "--format", "html", "--output", html]
+        if (try? report.run()) != nil {
+            report.waitUntilExit()
+            if report.terminationStatus == 0 { print("the lägesbild of this demo: \(html)") }
+        }
+        try outcome.get()
     }
 
-    /// Without a terminal: store the JSON Lines from stdin, then show what the central side received.
-    private func submitFromStandardInput(configPath: String, received: String) throws {
+    /// Without a terminal: store the JSON Lines from stdin, wait until the collector has confirmed them (the
+    /// outbox is empty: with receipts on, a report leaves it only on the collector's receipt), and show the picture.
+    private func submitFromStandardInput(configPath: String, centralConfig: String, lagesbild: String) throws {
         let input = FileHandle.standardInput.readDataToEndOfFile()
         let submit = Process()
         submit.executableURL = URL(fileURLWithPath: executablePath())
@@ -76,31 +100,36 @@ struct DemoCommand: ParsableCommand {
         let stored = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         submit.waitUntilExit()
         guard submit.terminationStatus == 0 else { throw ExitCode(submit.terminationStatus) }
-        let ids = stored.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
-        print("stored \(ids.count) report(s) in the outbox; waiting for the central side …")
+        let count = stored.split(separator: "\n").count
+        print("stored \(count) report(s) in the outbox; waiting for the collector's receipts …")
+        let config = try ConfigOption(config: configPath).load()
+        let outbox = try config.openOutbox(role: .reader, verify: false, command: "demo")
         let deadline = Date().addingTimeInterval(15)
-        var lines: [Substring] = []
+        var pending = count
         while Date() < deadline {
-            let text = (try? String(contentsOfFile: received, encoding: .utf8)) ?? ""
-            lines = text.split(separator: "\n")
-            if ids.allSatisfy({ id in lines.contains { $0.contains(id) } }) { break }
+            pending = (try? outbox.stats().pending) ?? pending
+            if pending == 0 { break }
             usleep(50_000)
         }
-        for line in lines { print("central received: \(line)") }
-        let missing = ids.filter { id in !lines.contains { $0.contains(id) } }
-        if !missing.isEmpty {
-            printError("tipskiosk demo: \(missing.count) report(s) not received within 15 s; they stay in the outbox")
+        guard pending == 0 else {
+            printError("tipskiosk demo: \(pending) report(s) not confirmed by the collector within 15 s; they stay in the outbox")
             throw Exit.unavailable
         }
-        print("all \(ids.count) report(s) arrived.")
+        print("the collector confirmed all \(count) report(s); the outbox is empty.\n")
+        fflush(nil)
+        let report = Process()
+        report.executableURL = URL(fileURLWithPath: lagesbild)
+        report.arguments = ["report", "--config", centralConfig, "--format", "text"]
+        try report.run()
+        report.waitUntilExit()
     }
 
     /// With a terminal: the prompt runs here until Ctrl-Q; then everything stops.
-    private func runPromptForDemo(configPath: String, received: String) throws {
+    private func runPromptForDemo(configPath: String) throws {
         print("""
 
             The prompt starts in 3 seconds. Type a tip as a visitor would; Ctrl-Q ends the demo.
-            Staff mode: Ctrl-A then *, PIN 1234. In another terminal: tail -f \(received)
+            Staff mode: Ctrl-A then *, PIN 1234. The lägesbild is written when the demo ends.
             """)
         sleep(3)
         // In this process: the prompt needs to be in the terminal's foreground process group.
@@ -108,8 +137,11 @@ struct DemoCommand: ParsableCommand {
         var settings = PromptCommand.settings(for: config)
         settings.quitKey = .control("q")
         _ = PromptProgram.run(settings: settings, store: OutboxPromptStore(config: config), input: 0, output: 1)
-        let lines = ((try? String(contentsOfFile: received, encoding: .utf8)) ?? "").split(separator: "\n")
-        print("demo ended: the central side received \(lines.count) report(s); they are in \(received)")
+        // Give the last tip a moment to reach the collector before the picture is drawn.
+        let outbox = try config.openOutbox(role: .reader, verify: false, command: "demo")
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, ((try? outbox.stats().pending) ?? 0) > 0 { usleep(50_000) }
+        print("demo ended.")
     }
 
     private func demoConfig(port: Int) -> String {
@@ -134,9 +166,32 @@ struct DemoCommand: ParsableCommand {
         qos = 1
         keepalive_s = 30
 
+        await_receipts = true
+        receipt_timeout_s = 10
+
         [prompt]
         # PIN 1234 for the demo's staff mode.
         staff_pin_hash = "\(StaffPIN.hash(pin: "1234"))"
+        """
+    }
+}
+
+extension DemoCommand {
+    private func centralDemoConfig(port: Int) -> String {
+        """
+        # Made by `tipskiosk demo`; rewritten on every run. The central side: `lagesbild collect` and `report`.
+        [storage]
+        path = "lagesbild.sqlite"
+
+        [mqtt]
+        host = "127.0.0.1"
+        port = \(port)
+        topic_prefix = "lagesbild/v1"
+        keepalive_s = 30
+
+        [central]
+        client_id = "demo-collector"
+        silent_after_h = 24
         """
     }
 }

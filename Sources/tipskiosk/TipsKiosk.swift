@@ -7,7 +7,7 @@ import Outbox
 /// `tipskiosk`: the kiosk's one command (CONTRACT §1).
 @main
 struct TipsKiosk: ParsableCommand {
-    static let version = "0.1.0"
+    static let version = "0.2.0"
     static let configuration = CommandConfiguration(
         commandName: "tipskiosk",
         abstract: "A tip kiosk for the EST lägesbild: a visitor prompt, a durable SQLite outbox and an MQTT gateway.",

@@ -29,8 +29,10 @@ import TestSupport
         let dir = TempDir("central")
         let store = try CentralStore.open(path: dir.file("c.sqlite"))
         let a = Self.report(seq: 1, at: Self.t0)
-        #expect(try store.commit(Self.batch([a]), at: Self.t0) == ["k-1": [1]])
-        #expect(try store.commit(Self.batch([a, Self.report(seq: 2, at: Self.t0)]), at: Self.t0) == ["k-1": [1, 2]])
+        #expect(try store.commit(Self.batch([a]), at: Self.t0) == .init(held: ["k-1": [1]], new: 1))
+        let again = try store.commit(Self.batch([a, Self.report(seq: 2, at: Self.t0)]), at: Self.t0)
+        #expect(again == .init(held: ["k-1": [1, 2]], new: 1))
+        #expect(again.duplicates == 1)
         #expect(try store.reportCount() == 2)
     }
 

@@ -119,6 +119,9 @@ import TestSupport
         #expect((report["gaps"] as? [Any])?.isEmpty == true)
         let log = collector.log
         #expect(!log.contains("tips 1 från"), "the collector's log holds no tip text")
+        // The receipts did their work: reports the collector's deaths and the broker restart lost were sent again.
+        let gatewayLogs = kiosks.map(\.gateway.log).joined()
+        #expect(gatewayLogs.contains("had no receipt from the collector"), "\(gatewayLogs.suffix(3000))")
     }
 
     @Test("Without receipts the loss is shown honestly: the gaps name exactly the seqs a broker restart lost")
@@ -204,11 +207,12 @@ import TestSupport
         #expect(waitUntil(timeout: 10) { collector.log.contains("connected to") })
         let payload = #"{"schema":"tipskiosk.report.v1.3","id":"01a21455-ecbd-75b3-97be-22dd959c09e2","kiosk":"k-2","seq":7,"submitted_at":"2026-11-20T18:30:00.000+01:00","category":"drugs","place":"Centrum","occurred":"today","text":"hej","language":"sv","reporter":{"role":"visitor","age_group":"youth"},"contact":null,"site":"S","event":null,"mood":"worried"}"#
         let pub = try #require(TestBrokerTools.findExecutable("mosquitto_pub"))
-        for _ in 0..<2 {
+        var got: [String] = []
+        for n in 1...2 {
             let r = try runProcess(pub, ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-t", "lagesbild/v1/reports/k-2", "-m", payload])
             #expect(r.status == 0)
+            got = receipts.waitFor(count: n, timeout: 10)
         }
-        let got = receipts.waitFor(count: 2, timeout: 10)
         #expect(got.count == 2, "one receipt per commit, the duplicate's too")
         let first = try #require(got.first.flatMap(Received.init))
         #expect(first.topic == "lagesbild/v1/receipts/k-2")
@@ -225,3 +229,42 @@ import TestSupport
     }
 }
 
+
+/// The newcomer's path and the meeting's picture: `tipskiosk demo` without a terminal, and its HTML in chromium.
+@Suite(.serialized) struct DemoAndPictureTests {
+    /// The repository's folder (for scripts/).
+    static var repository: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+
+    @Test("tipskiosk demo: the collector confirms every report, and the lägesbild's HTML shows its charts in chromium")
+    func demoDrawsThePicture() throws {
+        let dir = TempDir("demo")
+        var lines = ""
+        let categories = ["drugs", "unsafe_place", "theft", "youth_groups", "traffic", "vandalism"]
+        for i in 0..<60 {
+            lines += #"{"category":"\#(categories[i % categories.count])","place":"\#(["Centrum", "Skolan", "Torget"][i % 3])","occurred":"today","text":"demo \#(i)"}"# + "\n"
+        }
+        let r = try tipskiosk(["demo", "--data-dir", dir.path], input: Data(lines.utf8))
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("the collector confirmed all 60 report(s)"))
+        #expect(r.stdout.contains("RAPPORTER 60"), "the text picture follows")
+        let html = dir.file("lagesbild.html")
+        #expect(r.stdout.contains("the lägesbild of this demo: \(html)"))
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains(#"id="chart-categories""#) && page.contains(#"id="chart-places""#))
+        #expect(!page.contains("demo 1"), "no free text unless asked for")
+
+        let script = Self.repository + "/scripts/render-report-screenshot"
+        let shot = try runProcess("/usr/bin/env", ["BARS=1f4e8c", script, html, dir.file("report.png")])
+        #expect(shot.status == 0, "\(shot.stdout)\n\(shot.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.file("report.png")))
+        // The same page without its charts fails the check: the test can tell.
+        let bare = page.replacingOccurrences(of: "<rect", with: "<g")
+        try bare.write(toFile: dir.file("bare.html"), atomically: true, encoding: .utf8)
+        let bad = try runProcess("/usr/bin/env", ["BARS=1f4e8c", script, dir.file("bare.html"), dir.file("bare.png")])
+        #expect(bad.status == 1, "\(bad.stdout)\n\(bad.stderr)")
+    }
+}

@@ -58,7 +58,7 @@ enum Fixture {
 
     /// The reports of one period, each given a kiosk, an `occurred` and an age group in a fixed pattern.
     static func reports(_ matrix: [(String, [(Category, Int)])]) -> [Report] {
-        let occurred = ["today", "now", "this_week", "today", "earlier", "unknown", "2026-11-14", "this_week"]
+        let occurred = ["today", "now", "this_week", "today", "earlier", "unknown", "date", "this_week"]
         let ages: [String?] = ["youth", "adult", "youth", "senior", nil, "adult", "youth"]
         var out: [Report] = []
         var i = 0
