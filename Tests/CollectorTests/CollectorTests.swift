@@ -155,6 +155,35 @@ import TestSupport
         #expect(gaps.first?["count"] as? Int == 200)
     }
 
+    @Test("The example broker ACL (config/mosquitto-acl.conf) lets each kiosk send and get its receipts, and no more")
+    func exampleACL() throws {
+        let root = DemoAndPictureTests.repository
+        let broker = try TestBroker(extraConfig: ["acl_file \(root)/config/mosquitto-acl.conf"])
+        let central = TempDir("central")
+        let centralConfig = writeCentralConfig(in: central, port: broker.port, clientID: "lagesbild-collect",
+                                               extraMQTT: #"username = "lagesbild-collect""#)
+        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
+        try collector.start()
+        defer { collector.terminate() }
+        #expect(waitUntil(timeout: 10) { collector.log.contains("connected to") })
+        let k = Kiosk(id: "acl-kiosk-1", port: broker.port, receipts: true)
+        _ = writeTestConfig(in: k.dir, kiosk: k.id, port: broker.port,
+                            extraMQTT: "await_receipts = true\nreceipt_timeout_s = 5\nusername = \"acl-kiosk-1\"")
+        try k.gateway.start()
+        defer { k.gateway.terminate() }
+        _ = try k.submit(submitLines(20))
+        #expect(try waitUntil(timeout: 15) { try k.pending() == 0 }, "\(k.gateway.log)\n\(collector.log)")
+        #expect(Self.centralCount(centralConfig) == 20)
+        // A kiosk that names another kiosk's topic is refused: its reports become dead letters, not deliveries.
+        let intruder = Kiosk(id: "acl-kiosk-2", port: broker.port, receipts: false)
+        _ = writeTestConfig(in: intruder.dir, kiosk: intruder.id, port: broker.port, extraMQTT: "username = \"acl-kiosk-1\"")
+        try intruder.gateway.start()
+        defer { intruder.gateway.terminate() }
+        _ = try intruder.submit(submitLines(3))
+        #expect(try waitUntil(timeout: 15) { try status(intruder.config)["dead_letters"] as? Int == 3 })
+        #expect(Self.centralCount(centralConfig) == 20)
+    }
+
     @Test("Payloads that are not reports go to the rejects table; the collector stays up and stores the next report")
     func rejects() throws {
         let broker = try TestBroker()
@@ -266,5 +295,50 @@ import TestSupport
         try bare.write(toFile: dir.file("bare.html"), atomically: true, encoding: .utf8)
         let bad = try runProcess("/usr/bin/env", ["BARS=1f4e8c", script, dir.file("bare.html"), dir.file("bare.png")])
         #expect(bad.status == 1, "\(bad.stdout)\n\(bad.stderr)")
+    }
+}
+
+@Suite struct CentralUnitFileTests {
+    static func unit(_ name: String) throws -> String {
+        try String(contentsOfFile: DemoAndPictureTests.repository + "/systemd/" + name, encoding: .utf8)
+    }
+
+    @Test func collectorUnitIsNotifyWithWatchdogAndHardened() throws {
+        let unit = try Self.unit("lagesbild-collect.service")
+        for line in ["Type=notify", "WatchdogSec=", "Restart=always", "StartLimitIntervalSec=0", "User=lagesbild",
+                     "StateDirectory=lagesbild", "ProtectSystem=strict", "NoNewPrivileges=yes",
+                     "ExecStart=/usr/bin/lagesbild collect", "LAGESBILD_CONFIG=/etc/lagesbild/lagesbild.toml"] {
+            #expect(unit.contains(line), "\(line)")
+        }
+        for name in ["lagesbild-collect.service", "lagesbild-report.service", "lagesbild-prune.service"] {
+            guard let (score, output) = try unitExposure(DemoAndPictureTests.repository + "/systemd/" + name) else { continue }
+            #expect(try #require(score) < 2.0, "\(name): \(output.suffix(300))")
+        }
+    }
+
+    @Test func reportEveryOtherMondayAndPruneDaily() throws {
+        let timer = try Self.unit("lagesbild-report.timer")
+        #expect(timer.contains("OnCalendar=Mon 06:00") && timer.contains("Persistent=true"))
+        let report = try Self.unit("lagesbild-report.service")
+        #expect(report.contains("--days 14 --format html --output \"/var/lib/lagesbild/reports/"))
+        #expect(!report.contains("--include-text"), "the meeting's file holds no free text")
+        // The even-week condition, run as systemd runs it (%% is a literal %), in an even and an odd week.
+        let condition = try #require(report.split(separator: "\n").first { $0.hasPrefix("ExecCondition=") })
+        var command = String(condition.dropFirst("ExecCondition=/bin/sh -c '".count).dropLast())
+        command = command.replacingOccurrences(of: "%%", with: "%")
+        // Weeks 48 and 47, and 08 and 09 (a leading zero is no octal number here).
+        for week in ["2026-11-23", "2026-11-16", "2026-02-16", "2026-02-23"] {
+            // date(1) of that day: a shim on PATH answers for the week number.
+            let dir = TempDir("week")
+            let shim = dir.file("date")
+            let iso = try runProcess("/usr/bin/date", ["-d", week, "+%V"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try "#!/bin/sh\necho \(iso)\n".write(toFile: shim, atomically: true, encoding: .utf8)
+            chmod(shim, 0o755)
+            let r = try runProcess("/bin/sh", ["-c", command], environment: ["PATH": dir.path + ":/usr/bin:/bin"])
+            #expect(r.status == (Int(iso)! % 2 == 0 ? 0 : 1), "\(week) is ISO week \(iso)")
+        }
+        let prune = try Self.unit("lagesbild-prune.timer")
+        #expect(prune.contains("OnCalendar=*-*-* 03:30"))
+        #expect(try Self.unit("lagesbild-prune.service").contains("ExecStart=/usr/bin/lagesbild prune"))
     }
 }

@@ -286,14 +286,7 @@ import TestSupport
     }
 
     static func expectExposure(below limit: Double, unit: String) throws {
-        guard let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            print("systemd-analyze is not installed: the exposure score of \(unit) is not checked here")
-            return
-        }
-        let r = try runProcess(analyze, ["security", "--offline=yes", "--threshold=20", root.appendingPathComponent("systemd/\(unit)").path])
-        let score = r.stdout.components(separatedBy: "Overall exposure level for \(unit): ").last?
-            .split(separator: " ").first.flatMap { Double($0) }
-        print("systemd-analyze security: \(unit) exposure \(score.map { String($0) } ?? "?")")
-        #expect(try #require(score) < limit, "hardening score: \(r.stdout.suffix(300))")
+        guard let (score, output) = try unitExposure(root.appendingPathComponent("systemd/\(unit)").path) else { return }
+        #expect(try #require(score) < limit, "hardening score: \(output.suffix(300))")
     }
 }

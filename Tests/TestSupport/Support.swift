@@ -42,7 +42,7 @@ public func lagesbild(_ args: [String], input: Data? = nil) throws -> ProcessRes
 /// Writes a central (`lagesbild`) configuration for tests: a database in `dir`, a broker on `port`.
 @discardableResult
 public func writeCentralConfig(in dir: TempDir, port: Int, clientID: String = "test-collector", extraCentral: String = "",
-                               name: String = "lagesbild.toml") -> String {
+                               extraMQTT: String = "", name: String = "lagesbild.toml") -> String {
     let text = """
         [storage]
         path = "central.sqlite"
@@ -52,6 +52,7 @@ public func writeCentralConfig(in dir: TempDir, port: Int, clientID: String = "t
         port = \(port)
         topic_prefix = "lagesbild/v1"
         keepalive_s = 5
+        \(extraMQTT)
 
         [central]
         client_id = "\(clientID)"
@@ -169,4 +170,19 @@ public struct SplitMix: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// `systemd-analyze security --offline` of a unit file: its exposure score (nil if none was printed) and the
+/// output; nil when systemd-analyze is not installed (then nothing can be checked here, and it says so).
+public func unitExposure(_ unitPath: String) throws -> (score: Double?, output: String)? {
+    let unit = (unitPath as NSString).lastPathComponent
+    guard let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        print("systemd-analyze is not installed: the exposure score of \(unit) is not checked here")
+        return nil
+    }
+    let r = try runProcess(analyze, ["security", "--offline=yes", "--threshold=20", unitPath])
+    let score = r.stdout.components(separatedBy: "Overall exposure level for \(unit): ").last?
+        .split(separator: " ").first.flatMap { Double($0) }
+    print("systemd-analyze security: \(unit) exposure \(score.map { String($0) } ?? "?")")
+    return (score, r.stdout)
 }
