@@ -2,8 +2,8 @@
 // tipskiosk: a tip kiosk (terminal prompt) and an edge gateway (SQLite outbox -> MQTT).
 //
 // The folder tree is the architecture:
-//   ReportModel   the report of CONTRACT §4/§6: validation, cleaning, wire JSON. Pure, no I/O.
-//   KioskConfig   the TOML configuration of CONTRACT §2, with `file:line: key: problem` errors.
+//   ReportModel   the report of docs/CONTRACT.md §4.1/§5: validation, cleaning, wire JSON. Pure, no I/O.
+//   KioskConfig   the TOML configuration of docs/CONTRACT.md §2, with `file:line: key: problem` errors.
 //   Outbox        the durable SQLite outbox (system libsqlite3 through CSQLite).
 //   MQTTClient    a small Swift client over libmosquitto (through CMosquitto).
 //   Gateway       the daemon: outbox -> MQTT, status, systemd notify.

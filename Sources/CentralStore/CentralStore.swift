@@ -35,7 +35,7 @@ public final class CentralStore {
         }
     }
 
-    /// A kiosk's retained status (CONTRACT §5), as far as the centre uses it; the payload is kept whole.
+    /// A kiosk's retained status (docs/CONTRACT.md §4.2), as far as the centre uses it; the payload is kept whole.
     public struct KioskStatus: Sendable, Equatable {
         public var kiosk: String
         public var state: String?

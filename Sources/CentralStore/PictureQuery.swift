@@ -129,7 +129,7 @@ extension CentralStore {
                        rejects: rejects, silentAfterHours: silentAfterHours, tips: tips)
     }
 
-    /// `occurred` as the picture groups it: the five words of §4 as they are, any date as "date".
+    /// `occurred` as the picture groups it: the five words of §4.1 as they are, any date as "date".
     static func occurredKey(_ value: String) -> String {
         ["now", "today", "this_week", "earlier", "unknown"].contains(value) ? value : "date"
     }

@@ -1,6 +1,6 @@
 /// A row the delivery machine can send: all it needs to know of a stored report is its `seq`.
 public protocol Deliverable {
-    /// The report's per-kiosk sequence number (CONTRACT §4): oldest first is lowest first.
+    /// The report's per-kiosk sequence number (docs/CONTRACT.md §4.1): oldest first is lowest first.
     var seq: Int64 { get }
 }
 

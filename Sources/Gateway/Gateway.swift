@@ -422,7 +422,7 @@ public final class Gateway: MQTTClientDelegate {
 
     // MARK: Status
 
-    /// The §5 payload. `since` is when the current state began; the last will carries no counts (they would
+    /// The §4.2 payload. `since` is when the current state began; the last will carries no counts (they would
     /// be stale by the time the broker sends it).
     private func statusPayload(online: Bool, withCounts: Bool, since: String? = nil) -> String {
         let clock = outbox.clock

@@ -1,7 +1,7 @@
 import Outbox
 import ReportModel
 
-/// The retained status payload of CONTRACT §5.
+/// The retained status payload of docs/CONTRACT.md §5.
 struct StatusMessage {
     var kiosk: String
     var online: Bool

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The configuration of the central service, `lagesbild`: the same file format as the kiosk's (CONTRACT §2),
+/// The configuration of the central service, `lagesbild`: the same file format as the kiosk's (docs/CONTRACT.md §2),
 /// read without `[kiosk]`. Its broker is `[mqtt]`, its database `[storage] path`, its own settings `[central]`.
 public struct CentralConfiguration: Sendable, Equatable {
     /// The `[central]` table.
@@ -35,7 +35,7 @@ public struct CentralConfiguration: Sendable, Equatable {
 
     public func reportsFilter() -> String { shared("\(mqtt.topicPrefix)/reports/+") }
     public func statusFilter() -> String { shared("\(mqtt.topicPrefix)/status/+") }
-    /// The receipts topic of one kiosk (CONTRACT §9).
+    /// The receipts topic of one kiosk (docs/CONTRACT.md §3).
     public func receiptsTopic(kiosk: String) -> String { "\(mqtt.topicPrefix)/receipts/\(kiosk)" }
 
     private func shared(_ filter: String) -> String {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The configuration file of CONTRACT §2, checked. Build one with `Configuration.load(path:)`.
+/// The configuration file of docs/CONTRACT.md §2, checked. Build one with `Configuration.load(path:)`.
 public struct Configuration: Sendable, Equatable {
     public struct Kiosk: Sendable, Equatable {
         public var id: String
@@ -60,7 +60,7 @@ public struct Configuration: Sendable, Equatable {
     /// The path used when neither `--config` nor `$TIPSKIOSK_CONFIG` is given.
     public static let defaultPath = "/etc/tipskiosk/tipskiosk.toml"
 
-    /// `--config`, else `$TIPSKIOSK_CONFIG`, else `/etc/tipskiosk/tipskiosk.toml` (CONTRACT §1).
+    /// `--config`, else `$TIPSKIOSK_CONFIG`, else `/etc/tipskiosk/tipskiosk.toml` (docs/CONTRACT.md §1).
     public static func resolvePath(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let option, !option.isEmpty { return option }
         if let env = environment["TIPSKIOSK_CONFIG"], !env.isEmpty { return env }

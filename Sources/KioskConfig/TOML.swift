@@ -1,4 +1,4 @@
-/// A small TOML reader for the configuration file: the subset CONTRACT §2 needs, with the line of every key.
+/// A small TOML reader for the configuration file: the subset docs/CONTRACT.md §2 needs, with the line of every key.
 ///
 /// Supported: `# comments`, `[table]` headers (bare or dotted names), `key = value` with bare or quoted keys,
 /// basic strings ("…" with the TOML escapes), literal strings ('…'), integers (sign, `_` separators, 0x/0o/0b),

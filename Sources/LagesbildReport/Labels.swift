@@ -14,7 +14,7 @@ public enum ReportLanguage: String, Sendable, CaseIterable {
 // MARK: - Labels of keys
 
 extension ReportLanguage {
-    /// The label of a category key of CONTRACT §6, for example "Otrygg plats" or "Unsafe place".
+    /// The label of a category key of docs/CONTRACT.md §5, for example "Otrygg plats" or "Unsafe place".
     ///
     /// A key this version does not know (a newer kiosk may send one) is shown as the key itself.
     public func categoryLabel(_ key: String) -> String {
@@ -54,7 +54,7 @@ extension ReportLanguage {
         }
     }
 
-    /// The label of an `occurred` value (§4): "now", "today", "this_week", "earlier", "unknown", or a date.
+    /// The label of an `occurred` value (§4.1): "now", "today", "this_week", "earlier", "unknown", or a date.
     ///
     /// Any RFC 3339 date (and the grouping key "date") is "Datum" / "A date"; nil is "Ej angivet" / "Not given";
     /// any other key is shown as is.
@@ -71,7 +71,7 @@ extension ReportLanguage {
         }
     }
 
-    /// The label of an age group (§4 `reporter.age_group`): youth, adult, senior, or nil for not given.
+    /// The label of an age group (§4.1 `reporter.age_group`): youth, adult, senior, or nil for not given.
     public func ageGroupLabel(_ key: String?) -> String {
         switch key {
         case nil: return pick("Ej angivet", "Not given")

@@ -44,7 +44,7 @@ public struct Picture: Sendable, Equatable {
         }
     }
 
-    /// What the centre knows of one kiosk's health (from its last retained status, §5).
+    /// What the centre knows of one kiosk's health (from its last retained status, §4.2).
     public struct Kiosk: Sendable, Equatable {
         public var id: String
         public var site: String?
@@ -112,7 +112,7 @@ public struct Picture: Sendable, Equatable {
     /// Reports in this period and in the previous one.
     public var total: Int
     public var previousTotal: Int
-    /// Breakdowns, largest first (ties by key). Every category of §6 appears in `byCategory`, also with 0.
+    /// Breakdowns, largest first (ties by key). Every category of §5 appears in `byCategory`, also with 0.
     public var byCategory: [Count]
     public var byKiosk: [Count]
     public var byEvent: [Count]

@@ -82,7 +82,7 @@ extension PictureRenderer {
         }.map(\.element)
     }
 
-    /// The keys of a place's counts: the categories of §6 in their order, then unknown keys alphabetically.
+    /// The keys of a place's counts: the categories of §5 in their order, then unknown keys alphabetically.
     static func categoryKeys(_ byCategory: [String: Int]) -> [String] {
         let known = Category.allCases.map(\.rawValue).filter { byCategory[$0] != nil }
         let unknown = byCategory.keys.filter { Category(rawValue: $0) == nil }.sorted()

@@ -1,5 +1,6 @@
 /// The outbox's versioned migrations, applied in order inside one transaction each; `PRAGMA user_version`
-/// records how many have run. Never edit a migration that has shipped: add the next one.
+/// records how many have run. Never edit a migration that has shipped, not even its comments: add the next one.
+/// ("CONTRACT §4" in migration 1 is the report, docs/CONTRACT.md §4.1.)
 enum Schema {
     static let migrations: [String] = [
         // 1: reports, the key/value meta table (next seq, event label), and the gateway's last word.

@@ -1,7 +1,7 @@
 import Foundation
 import ReportModel
 
-/// The screens of the prompt. The visitor's steps follow CONTRACT §7.
+/// The screens of the prompt. The visitor's steps follow docs/CONTRACT.md §7.
 public enum Step: Sendable, Equatable {
     case welcome
     case category, place, when, text, contact, review
@@ -86,7 +86,7 @@ public struct FlowConfig: Sendable {
 /// The prompt's state machine: an event in, a new state and effects out. Pure: time is passed in as monotonic
 /// milliseconds, storing and reading the outbox are effects, and nothing here touches the terminal.
 ///
-/// Keys (CONTRACT §7): on the welcome screen any key starts and `L` switches language; the category, when and
+/// Keys (docs/CONTRACT.md §6): on the welcome screen any key starts and `L` switches language; the category, when and
 /// review menus act on a digit alone (Enter keeps an earlier answer); place, text and contact are typed and
 /// finished with Enter; `Esc`, or Backspace on an empty field, goes back one step. Review: `1` sends,
 /// `2` goes back to the first question with the answers kept, `3` throws the report away.
@@ -456,7 +456,7 @@ public struct PromptFlow: Sendable {
     }
 }
 
-/// Reads the one contact line of step 5 into the fields of §4: a word with `@` is the e-mail, a run with at
+/// Reads the one contact line of step 5 into the fields of §4.1: a word with `@` is the e-mail, a run with at
 /// least 5 digits (and only digits, spaces, `+`, `-`, `(`, `)`) the phone number, the rest the name.
 public enum ContactParser {
     public static func parse(_ line: String) -> Contact? {

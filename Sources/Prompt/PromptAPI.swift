@@ -1,7 +1,7 @@
 import ReportModel
 
 /// What the visitor prompt needs to know about this kiosk. The command line builds it from the configuration
-/// file (CONTRACT §2 `[kiosk]` and `[prompt]`).
+/// file (docs/CONTRACT.md §2 `[kiosk]` and `[prompt]`).
 public struct PromptSettings: Sendable {
     /// `kiosk.id`.
     public var kioskID: String

@@ -246,7 +246,7 @@ public struct ScreenRenderer: Sendable {
                         counter: fieldCounter, bottom: bottom, footer: footer)
     }
 
-    /// The label of a category in the language shown; the §6 Swedish label when no file has one.
+    /// The label of a category in the language shown; the §5 Swedish label when no file has one.
     func categoryLabel(_ c: Category, _ lang: Int) -> String {
         let key = "category.\(c.rawValue)"
         let s = texts.string(key, lang)

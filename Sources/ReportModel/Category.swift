@@ -1,4 +1,4 @@
-/// The categories of CONTRACT §6. The raw value is the wire key; the digit is what a visitor presses.
+/// The categories of docs/CONTRACT.md §6. The raw value is the wire key; the digit is what a visitor presses.
 public enum Category: String, CaseIterable, Sendable, Codable {
     case unsafePlace = "unsafe_place"
     case drugs
@@ -11,7 +11,7 @@ public enum Category: String, CaseIterable, Sendable, Codable {
     case online
     case other
 
-    /// The digit of §6: 1…9 then 0 for `other`.
+    /// The digit of §5: 1…9 then 0 for `other`.
     public var digit: Character {
         switch self {
         case .unsafePlace: "1"
@@ -33,7 +33,7 @@ public enum Category: String, CaseIterable, Sendable, Codable {
         self = match
     }
 
-    /// The Swedish label of §6 (the default language); other languages come from the prompt's text files.
+    /// The Swedish label of §5 (the default language); other languages come from the prompt's text files.
     public var swedishLabel: String {
         switch self {
         case .unsafePlace: "Otrygg plats"
@@ -50,13 +50,13 @@ public enum Category: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// When it happened (§4 `occurred`): a fixed word, or an RFC 3339 date.
+/// When it happened (§4.1 `occurred`): a fixed word, or an RFC 3339 date.
 public enum Occurred: Sendable, Equatable, Hashable {
     case now, today, thisWeek, earlier, unknown
     /// An RFC 3339 full-date (`2026-11-20`) or date-time with offset, kept as given (validated).
     case date(String)
 
-    /// The fixed choices in the order of CONTRACT §7 step 4 (keys 1–5).
+    /// The fixed choices in the order of docs/CONTRACT.md §6 step 4 (keys 1–5).
     public static let choices: [Occurred] = [.now, .today, .thisWeek, .earlier, .unknown]
 
     public var wireValue: String {
@@ -85,7 +85,7 @@ public enum Occurred: Sendable, Equatable, Hashable {
     }
 }
 
-/// Who typed the report in (§4 `reporter`).
+/// Who typed the report in (§4.1 `reporter`).
 public struct Reporter: Sendable, Equatable, Hashable {
     public enum Role: String, Sendable, CaseIterable { case visitor, staff }
     public enum AgeGroup: String, Sendable, CaseIterable { case youth, adult, senior }
@@ -97,7 +97,7 @@ public struct Reporter: Sendable, Equatable, Hashable {
     }
 }
 
-/// Contact details a visitor chose to leave (§4 `contact`). Each field optional.
+/// Contact details a visitor chose to leave (§4.1 `contact`). Each field optional.
 public struct Contact: Sendable, Equatable, Hashable {
     public var name: String?
     public var phone: String?

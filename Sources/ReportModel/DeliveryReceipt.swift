@@ -1,4 +1,4 @@
-/// The schema name of a collector's receipt (CONTRACT §9).
+/// The schema name of a collector's receipt (docs/CONTRACT.md §4.3).
 public let receiptSchema = "lagesbild.receipt.v1"
 
 /// A collector's confirmation, published on `{prefix}/receipts/{kiosk}` after each commit: every seq of that

@@ -1,4 +1,4 @@
-/// Bounds of the contract (§4), in Unicode scalars after cleaning.
+/// Bounds of the contract (§4.1), in Unicode scalars after cleaning.
 public enum ReportLimits {
     public static let text = 1...2000
     public static let place = 1...200

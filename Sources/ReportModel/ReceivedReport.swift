@@ -1,4 +1,4 @@
-/// A report as the centre receives it (CONTRACT §4): checked enough to be counted and de-duplicated, and kept
+/// A report as the centre receives it (docs/CONTRACT.md §4.1): checked enough to be counted and de-duplicated, and kept
 /// whole. Fields a newer kiosk adds, and newer minor versions of the schema (`tipskiosk.report.v1.2`), are
 /// accepted: the raw payload is stored as it came, so nothing is dropped.
 public struct ReceivedReport: Sendable, Equatable {

@@ -1,4 +1,4 @@
-/// The schema name of the wire payload (§4).
+/// The schema name of the wire payload (§4.1).
 public let reportSchema = "tipskiosk.report.v1"
 
 /// A stored report: a valid draft plus what the kiosk adds when it stores it. `jsonPayload` is the wire payload.
@@ -21,7 +21,7 @@ public struct Report: Sendable, Equatable {
         self.event = event
     }
 
-    /// The payload of CONTRACT §4: one UTF-8 JSON object, keys in the contract's order.
+    /// The payload of docs/CONTRACT.md §4.1: one UTF-8 JSON object, keys in the contract's order.
     public var jsonPayload: String {
         var w = JSONWriter()
         w.object {

@@ -3,7 +3,7 @@ import CentralStore
 import KioskConfig
 import KioskLog
 
-/// `lagesbild`: the central service (CONTRACT §1): collects every kiosk's reports and draws the lägesbild.
+/// `lagesbild`: the central service (docs/CONTRACT.md §1): collects every kiosk's reports and draws the lägesbild.
 @main
 struct Lagesbild: ParsableCommand {
     static let version = "0.2.0"

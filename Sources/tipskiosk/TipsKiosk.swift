@@ -4,7 +4,7 @@ import KioskConfig
 import KioskLog
 import Outbox
 
-/// `tipskiosk`: the kiosk's one command (CONTRACT §1).
+/// `tipskiosk`: the kiosk's one command (docs/CONTRACT.md §1).
 @main
 struct TipsKiosk: ParsableCommand {
     static let version = "0.2.0"

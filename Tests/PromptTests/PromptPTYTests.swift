@@ -8,7 +8,7 @@ import Glibc
 
 /// End to end: the real `tipskiosk prompt --config FILE` (built beside the test bundle) on a real pseudo-terminal
 /// as its controlling terminal, with a real SQLite outbox, read back with the `sqlite3` CLI (table `reports`,
-/// column `payload`: the §4 JSON) or `tipskiosk status --json`.
+/// column `payload`: the §4.1 JSON) or `tipskiosk status --json`.
 @Suite struct PromptPTYTests {
     /// A kiosk folder with a configuration file and an outbox path.
     final class Kiosk: @unchecked Sendable { // immutable after init
@@ -60,7 +60,7 @@ import Glibc
             return pty
         }
 
-        /// The §4 payloads in the outbox, in seq order.
+        /// The §4.1 payloads in the outbox, in seq order.
         func payloads() throws -> [[String: Any]] {
             let r = try runProcess("/usr/bin/sqlite3", [outbox, "SELECT payload FROM reports ORDER BY seq;"])
             #expect(r.status == 0, "sqlite3: \(r.stderr)")

@@ -528,7 +528,7 @@ public struct TerminalScreen: Sendable {
 }
 
 extension PseudoTerminal {
-    /// Types one whole tip through the screens of CONTRACT §7 as a visitor would (from the welcome screen:
+    /// Types one whole tip through the screens of docs/CONTRACT.md §6 as a visitor would (from the welcome screen:
     /// any key, category digit, place and Enter, when digit, text and Enter, contact and Enter), then presses
     /// `1` on the review screen. Returns the first step screen that did not come within 5 s, nil when all did.
     public func typeTip(category: String, place: String, when: String, text: String, contact: String = "",
