@@ -155,6 +155,37 @@ import TestSupport
         #expect(gaps.first?["count"] as? Int == 200)
     }
 
+    @Test("With receipts on and no collector, PUBACKed reports wait in the outbox, counted in status and the retained status; the collector's receipts empty it")
+    func awaitingIsVisible() throws {
+        let broker = try TestBroker()
+        let retained = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/status/#"], format: "%p")
+        let k = Kiosk(id: "k-wait", port: broker.port, receipts: true)
+        _ = writeTestConfig(in: k.dir, kiosk: k.id, port: broker.port, extraMQTT: "await_receipts = true\nreceipt_timeout_s = 60")
+        try k.gateway.start()
+        defer { k.gateway.terminate() }
+        _ = try k.submit(submitLines(12))
+        #expect(try waitUntil(timeout: 10) { try status(k.config)["awaiting_receipt"] as? Int == 12 })
+        let s = try status(k.config)
+        #expect(s["pending"] as? Int == 12, "awaiting a receipt is still undelivered")
+        #expect(s["in_flight"] as? Int == 0)
+        let text = try tipskiosk(["status", "--config", k.config]).stdout
+        #expect(text.contains("12 sent, awaiting the collector's receipt"), "\(text)")
+        #expect(waitUntil(timeout: 5) { retained.lines.contains { $0.contains(#""awaiting_receipt":12"#) } }, "\(retained.lines)")
+        // The collector comes; the reports are sent again after the timeout, or on the next turn after its receipts.
+        let central = TempDir("central")
+        let centralConfig = writeCentralConfig(in: central, port: broker.port)
+        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
+        try collector.start()
+        defer { collector.terminate() }
+        // A restart of the gateway gives the awaiting rows a fresh timeout; make it short for the test.
+        k.gateway.terminate()
+        _ = writeTestConfig(in: k.dir, kiosk: k.id, port: broker.port, extraMQTT: "await_receipts = true\nreceipt_timeout_s = 5")
+        try k.gateway.start()
+        #expect(try waitUntil(timeout: 20) { try k.pending() == 0 }, "\(k.gateway.log)")
+        #expect(Self.centralCount(centralConfig) == 12)
+        #expect(k.gateway.log.contains("12 reports await the collector's receipt"))
+    }
+
     @Test("The example broker ACL (config/mosquitto-acl.conf) lets each kiosk send and get its receipts, and no more")
     func exampleACL() throws {
         let root = DemoAndPictureTests.repository
