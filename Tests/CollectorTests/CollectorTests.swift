@@ -186,6 +186,32 @@ import TestSupport
         #expect(k.gateway.log.contains("12 reports await the collector's receipt"))
     }
 
+    @Test("Two collectors on one database share the load through an MQTT 5 shared subscription; nothing twice, nothing lost")
+    func sharedSubscription() throws {
+        let broker = try TestBroker()
+        let central = TempDir("central")
+        let configs = [("collector-a", "a.toml"), ("collector-b", "b.toml")].map {
+            writeCentralConfig(in: central, port: broker.port, clientID: $0.0, extraCentral: #"share_group = "lagesbild""#, name: $0.1)
+        }
+        let collectors = configs.enumerated().map { GatewayProcess.collector(config: $1, log: central.file("collect-\($0).log")) }
+        for c in collectors { try c.start() }
+        defer { for c in collectors { c.terminate() } }
+        #expect(waitUntil(timeout: 10) { collectors.allSatisfy { $0.log.contains("connected to") } })
+        let k = Kiosk(id: "k-shared", port: broker.port, receipts: true)
+        try k.gateway.start()
+        defer { k.gateway.terminate() }
+        for chunk in 0..<4 { _ = try k.submit(submitLines(500, from: chunk * 500)) }
+        #expect(try waitUntil(timeout: 30) { try k.pending() == 0 }, "\(k.gateway.log.suffix(1500))")
+        #expect(Self.centralCount(configs[0]) == 2000)
+        for c in collectors { c.terminate() }
+        let shares = collectors.map { log -> Int in
+            let line = log.log.split(separator: "\n").last { $0.contains("reports stored") } ?? ""
+            return Int(line.components(separatedBy: "stopped: ").last?.split(separator: " ").first ?? "") ?? 0
+        }
+        #expect(shares.reduce(0, +) == 2000, "\(shares)")
+        #expect(shares.allSatisfy { $0 > 0 }, "both took a share: \(shares)")
+    }
+
     @Test("The example broker ACL (config/mosquitto-acl.conf) lets each kiosk send and get its receipts, and no more")
     func exampleACL() throws {
         let root = DemoAndPictureTests.repository
