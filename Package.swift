@@ -34,10 +34,10 @@ let package = Package(
         .target(name: "KioskConfig"),
         .target(name: "KioskLog"),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
-        .target(name: "Delivery"),
-        .target(name: "Outbox", dependencies: ["ReportModel", "SQLite", "CSQLite", "Delivery"]),
-        .target(name: "MQTTClient", dependencies: ["CMosquitto"]),
         .target(name: "Daemon", dependencies: ["CLinux"]),
+        .target(name: "Delivery"),
+        .target(name: "Outbox", dependencies: ["ReportModel", "SQLite", "CSQLite", "Delivery", "Daemon"]),
+        .target(name: "MQTTClient", dependencies: ["CMosquitto"]),
         .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "KioskConfig", "KioskLog", "Daemon"]),
         .target(name: "Prompt", dependencies: [
             "ReportModel", "Outbox", "KioskConfig",
@@ -52,7 +52,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lagesbild", dependencies: [
-            "CentralStore", "Collector", "KioskConfig", "KioskLog", "LagesbildReport", "ReportModel",
+            "CentralStore", "Collector", "Daemon", "KioskConfig", "KioskLog", "LagesbildReport", "ReportModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -67,6 +67,6 @@ let package = Package(
         .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "TestSupport"]),
         .testTarget(name: "CollectorTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
         .testTarget(name: "LagesbildReportTests", dependencies: ["LagesbildReport", "ReportModel"]),
-        .testTarget(name: "FaultTests", dependencies: ["Outbox", "ReportModel", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "FaultTests", dependencies: ["Outbox", "Daemon", "ReportModel", "TestSupport", "tipskiosk"]),
     ]
 )

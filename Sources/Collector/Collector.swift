@@ -29,21 +29,13 @@ public final class Collector: MQTTClientDelegate {
         }
     }
 
-    enum Link: Equatable {
-        case waiting(until: Double)
-        case connecting(since: Double)
-        case connected
-    }
-
     let settings: Settings
     var config: CentralConfiguration { settings.config }
     let store: CentralStore
     let notifier: SystemdNotifier
     private var client: MQTTClient?
     private var retired: [MQTTClient] = []
-    private var link: Link = .waiting(until: 0)
-    private var protocolVersion: MQTTOptions.ProtocolVersion
-    private var backoff = Backoff(initial: 1, maximum: 60)
+    private var link: BrokerLink
     private var rng = SystemRandomNumberGenerator()
     private var lastError: String?
 
@@ -67,7 +59,7 @@ public final class Collector: MQTTClientDelegate {
         self.settings = settings
         self.store = store
         self.notifier = SystemdNotifier(environment: settings.environment)
-        self.protocolVersion = settings.config.mqtt.protocolVersion == 4 ? .v311 : .v5
+        self.link = BrokerLink(protocolVersion: settings.config.mqtt.protocolVersion == 4 ? .v311 : .v5)
         reportsPrefix = settings.config.mqtt.topicPrefix + "/reports/"
         statusPrefix = settings.config.mqtt.topicPrefix + "/status/"
     }
@@ -80,8 +72,10 @@ public final class Collector: MQTTClientDelegate {
                  + (config.central.shareGroup.map { ", shared subscription group \($0)" } ?? ""))
         while true {
             let now = monotonicSeconds()
-            if !stopping, case .waiting(let until) = link, now >= until { startConnect(now: now) }
-            if case .connecting(let since) = link, now - since > 20 { connectionFailed("no answer from the broker within 20 s", now: now) }
+            if !stopping, link.isDue(now: now) { startConnect(now: now) }
+            if link.hasTimedOut(now: now) {
+                connectionFailed("no answer from the broker within \(Int(BrokerLink.connectTimeout)) s", now: now)
+            }
             if let c = client { do { try c.loopMisc() } catch {} }
             retired.removeAll()
             if let interval = notifier.watchdogInterval, now >= nextWatchdog {
@@ -93,8 +87,8 @@ public final class Collector: MQTTClientDelegate {
             updateSystemdStatus()
 
             var timeout = 1.0
-            if case .waiting(let until) = link { timeout = min(timeout, max(0, until - now)) }
-            if let i = notifier.watchdogInterval { timeout = min(timeout, max(0, nextWatchdog - now)) ; _ = i }
+            if let wait = link.secondsUntilAttempt(now: now) { timeout = min(timeout, wait) }
+            if notifier.watchdogInterval != nil { timeout = min(timeout, max(0, nextWatchdog - now)) }
             if !batch.isEmpty { timeout = min(timeout, max(0, nextCommitTry - now)) }
             var events = client?.pollEvents ?? 0
             if commitFailingSince != nil { events &= ~Int16(POLLIN) }
@@ -128,7 +122,7 @@ public final class Collector: MQTTClientDelegate {
         if !batch.isEmpty {
             Log.error("stopping with \(batch.reports.count) reports not stored (\(lastError ?? "the database refused")); their kiosks send them again")
         }
-        if let c = client, link == .connected { c.disconnect() }
+        if let c = client, link.isConnected { c.disconnect() }
         client = nil
         retired.removeAll()
         Log.info("lagesbild collect stopped: \(storedReports) reports stored, \(duplicates) duplicates, \(rejected) rejected")
@@ -147,7 +141,7 @@ public final class Collector: MQTTClientDelegate {
         let reports = batch.reports.count
         let committed: CentralStore.Committed
         do {
-            committed = try store.commit(batch, at: WallClock.nowMillis())
+            committed = try store.commit(batch, at: WallClock.system.now().unixMillis)
         } catch {
             if commitFailingSince == nil {
                 commitFailingSince = now
@@ -169,8 +163,8 @@ public final class Collector: MQTTClientDelegate {
     /// One receipt per kiosk for what this commit holds. Lost receipts are harmless: the kiosk sends the
     /// report again after its timeout, and the duplicate gets a receipt.
     private func sendReceipts(_ held: [String: [Int64]]) {
-        guard let c = client, link == .connected, !held.isEmpty else { return }
-        let at = RFC3339.format(unixMillis: WallClock.nowMillis(), utcOffsetSeconds: 0)
+        guard let c = client, link.isConnected, !held.isEmpty else { return }
+        let at = RFC3339.format(unixMillis: WallClock.system.now().unixMillis, utcOffsetSeconds: 0)
         for (kiosk, seqs) in held {
             let receipt = DeliveryReceipt(kiosk: kiosk, seqs: seqs, at: at)
             do {
@@ -189,26 +183,24 @@ public final class Collector: MQTTClientDelegate {
             tls = MQTTOptions.TLSOptions(caFile: config.mqtt.caFile, certFile: config.mqtt.certFile, keyFile: config.mqtt.keyFile)
         }
         let options = MQTTOptions(host: config.mqtt.host, port: Int32(config.mqtt.port), clientID: config.central.clientID,
-                                  keepaliveSeconds: Int32(config.mqtt.keepaliveSeconds), protocolVersion: protocolVersion,
+                                  keepaliveSeconds: Int32(config.mqtt.keepaliveSeconds), protocolVersion: link.protocolVersion,
                                   username: config.mqtt.username, password: settings.password, tls: tls, will: nil,
                                   cleanStart: false, sessionExpirySeconds: UInt32(config.central.sessionExpirySeconds))
         do {
             let c = try MQTTClient(options: options)
             c.delegate = self
             client = c
-            link = .connecting(since: now)
+            link.startedConnecting(now: now)
             try c.connect()
         } catch {
             connectionFailed("\(error)", now: now)
         }
     }
 
-    private func connectionFailed(_ why: String, now: Double, retryAt: Double? = nil) {
-        let wasConnected = link == .connected
+    private func connectionFailed(_ why: String, now: Double, retryNow: Bool = false) {
         if let c = client { retired.append(c); client = nil }
-        let delay = retryAt.map { $0 - now } ?? backoff.nextDelay(using: &rng)
-        link = .waiting(until: now + delay)
-        if why != lastError || wasConnected {
+        let (delay, isNews) = link.failed(why, now: now, retryNow: retryNow, using: &rng)
+        if isNews {
             Log.warning("broker \(config.mqtt.host):\(config.mqtt.port): \(why); retrying in \(Int(delay.rounded(.up))) s")
         }
         lastError = why
@@ -216,17 +208,11 @@ public final class Collector: MQTTClientDelegate {
 
     public func mqttDidConnect(_ client: MQTTClient, reasonCode: Int32, receiveMaximum: Int?, sessionPresent: Bool) {
         let now = monotonicSeconds()
-        guard reasonCode == 0 else {
-            if protocolVersion == .v5 && MQTTClient.isUnsupportedProtocol(reasonCode: reasonCode) {
-                protocolVersion = .v311
-                connectionFailed("the broker does not speak MQTT 5; using MQTT 3.1.1", now: now, retryAt: now)
-            } else {
-                connectionFailed("refused: " + MQTTClient.describeConnack(reasonCode: reasonCode, protocolVersion: protocolVersion), now: now)
-            }
-            return
+        switch link.connack(reasonCode: reasonCode) {
+        case .retryWithOlderProtocol(let why): connectionFailed(why, now: now, retryNow: true); return
+        case .refused(let why): connectionFailed(why, now: now); return
+        case .accepted: break
         }
-        link = .connected
-        backoff.reset()
         lastError = nil
         // Subscribe every time: a broker that restarted without persistence has forgotten the session.
         for filter in [config.reportsFilter(), config.statusFilter()] {
@@ -235,7 +221,7 @@ public final class Collector: MQTTClientDelegate {
                 return
             }
         }
-        Log.notice("connected to \(config.mqtt.host):\(config.mqtt.port) (\(protocolVersion == .v5 ? "MQTT 5" : "MQTT 3.1.1"))"
+        Log.notice("connected to \(config.mqtt.host):\(config.mqtt.port) (\(link.protocolName))"
                    + (sessionPresent ? "; the broker kept our session" : "; new session"))
     }
 
@@ -286,7 +272,7 @@ public final class Collector: MQTTClientDelegate {
     private func updateSystemdStatus() {
         guard notifier.isActive else { return }
         let text: String
-        switch link {
+        switch link.state {
         case .connected:
             text = "Connected to \(config.mqtt.host):\(config.mqtt.port); \(storedReports) reports stored, \(rejected) rejected"
                 + (commitFailingSince != nil ? "; database: \(lastError ?? "failing")" : "")
@@ -297,13 +283,5 @@ public final class Collector: MQTTClientDelegate {
             lastSystemdStatus = text
             notifier.notify("STATUS=\(text)")
         }
-    }
-}
-
-enum WallClock {
-    static func nowMillis() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }

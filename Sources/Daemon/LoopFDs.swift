@@ -71,9 +71,3 @@ public final class FolderWatch {
     }
 }
 
-/// Monotonic seconds (never jumps with the wall clock): for every timer of the loop.
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}

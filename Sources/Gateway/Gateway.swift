@@ -36,21 +36,13 @@ public final class Gateway: MQTTClientDelegate {
         }
     }
 
-    enum Link: Equatable {
-        case waiting(until: Double)      // disconnected, reconnect at this monotonic time
-        case connecting(since: Double)
-        case connected
-    }
-
     let settings: Settings
     var config: Configuration { settings.config }
     let outbox: Outbox
     let notifier: SystemdNotifier
     private var client: MQTTClient?
     private var retiredClients: [MQTTClient] = []
-    private var link: Link = .waiting(until: 0)
-    private var protocolVersion: MQTTOptions.ProtocolVersion
-    private var backoff = Backoff(initial: 1, maximum: 60)
+    private var link: BrokerLink
     private var rng = SystemRandomNumberGenerator()
 
     private var machine: DeliveryMachine<Outbox.Pending>
@@ -80,7 +72,7 @@ public final class Gateway: MQTTClientDelegate {
         self.settings = settings
         self.outbox = outbox
         self.notifier = SystemdNotifier(environment: settings.environment)
-        self.protocolVersion = settings.config.mqtt.protocolVersion == 4 ? .v311 : .v5
+        self.link = BrokerLink(protocolVersion: settings.config.mqtt.protocolVersion == 4 ? .v311 : .v5)
         let mqtt = settings.config.mqtt
         self.machine = DeliveryMachine(settings: .init(receipts: mqtt.awaitReceipts
             ? .init(timeout: Double(mqtt.receiptTimeoutSeconds), limit: max(1000, 10 * mqtt.window)) : nil))
@@ -121,9 +113,9 @@ public final class Gateway: MQTTClientDelegate {
 
         while true {
             let now = monotonicSeconds()
-            if !stopping, case .waiting(let until) = link, now >= until { startConnect(now: now) }
-            if case .connecting(let since) = link, now - since > 20 {
-                connectionFailed("no answer from the broker within 20 s", now: now)
+            if !stopping, link.isDue(now: now) { startConnect(now: now) }
+            if link.hasTimedOut(now: now) {
+                connectionFailed("no answer from the broker within \(Int(BrokerLink.connectTimeout)) s", now: now)
             }
             if let c = client {
                 do { try c.loopMisc() } catch { /* the delegate was told; teardown below */ }
@@ -135,19 +127,19 @@ public final class Gateway: MQTTClientDelegate {
             }
             deliver(.turn(now: now))
             if let status = exitStatus { return status }
-            if link == .connected && (statusDirty || now - lastStatusAt >= Self.statusHeartbeat) && now - lastStatusAt >= 1.0 {
+            if link.isConnected && (statusDirty || now - lastStatusAt >= Self.statusHeartbeat) && now - lastStatusAt >= 1.0 {
                 publishStatus(online: true, now: now)
             }
             if stopping {
-                if link != .connected || now >= stopDeadline { break }
+                if !link.isConnected || now >= stopDeadline { break }
                 if machine.inFlightCount == 0 && !offlineSent { publishStatus(online: false, now: now); offlineSent = true }
                 if machine.inFlightCount == 0 && offlineSent && statusMessageIDs.isEmpty { break }
             }
             updateSystemdStatus()
 
             var timeout = 1.0
-            if case .waiting(let until) = link, !stopping { timeout = min(timeout, max(0, until - now)) }
-            if statusDirty && link == .connected { timeout = min(timeout, max(0, lastStatusAt + 1.0 - now)) }
+            if let wait = link.secondsUntilAttempt(now: now), !stopping { timeout = min(timeout, wait) }
+            if statusDirty && link.isConnected { timeout = min(timeout, max(0, lastStatusAt + 1.0 - now)) }
             if let _ = notifier.watchdogInterval { timeout = min(timeout, max(0, nextWatchdog - now)) }
             if stopping { timeout = min(timeout, 0.1) }
             if let first = rechecks.first { timeout = min(timeout, max(0, first - now)) }
@@ -196,7 +188,7 @@ public final class Gateway: MQTTClientDelegate {
         }
 
         flushAcks(now: monotonicSeconds())
-        if let c = client, link == .connected { c.disconnect() }
+        if let c = client, link.isConnected { c.disconnect() }
         client = nil
         teardownRetired()
         setGatewayState("stopped")
@@ -224,14 +216,14 @@ public final class Gateway: MQTTClientDelegate {
         let will = MQTTOptions.Will(topic: config.statusTopic(), payload: Array(statusPayload(online: false, withCounts: false).utf8),
                                     qos: 1, retain: true)
         let options = MQTTOptions(host: config.mqtt.host, port: Int32(config.mqtt.port), clientID: config.kiosk.id,
-                                  keepaliveSeconds: Int32(config.mqtt.keepaliveSeconds), protocolVersion: protocolVersion,
+                                  keepaliveSeconds: Int32(config.mqtt.keepaliveSeconds), protocolVersion: link.protocolVersion,
                                   username: config.mqtt.username, password: settings.password, tls: tls, will: will)
         do {
             let c = try MQTTClient(options: options)
             c.delegate = self
             c.logHandler = { level, text in if level == 8 { Log.debug("libmosquitto: \(text)") } }
             client = c
-            link = .connecting(since: now)
+            link.startedConnecting(now: now)
             try c.connect()
             setGatewayState("connecting")
         } catch {
@@ -240,15 +232,13 @@ public final class Gateway: MQTTClientDelegate {
     }
 
     /// Gives up this connection attempt or connection and schedules the next one with backoff.
-    private func connectionFailed(_ why: String, now: Double, retryAt: Double? = nil) {
-        let wasConnected = link == .connected
+    private func connectionFailed(_ why: String, now: Double, retryNow: Bool = false) {
         if let c = client { retiredClients.append(c); client = nil }
         deliver(.linkDown)
         seqOfMessage.removeAll()
         statusMessageIDs.removeAll()
-        let delay = retryAt.map { $0 - now } ?? backoff.nextDelay(using: &rng)
-        link = .waiting(until: now + delay)
-        if why != lastError || wasConnected {
+        let (delay, isNews) = link.failed(why, now: now, retryNow: retryNow, using: &rng)
+        if isNews {
             Log.warning("broker \(config.mqtt.host):\(config.mqtt.port): \(why); retrying in \(String(format1: delay)) s")
         }
         lastError = why
@@ -260,19 +250,13 @@ public final class Gateway: MQTTClientDelegate {
 
     public func mqttDidConnect(_ client: MQTTClient, reasonCode: Int32, receiveMaximum: Int?, sessionPresent: Bool) {
         let now = monotonicSeconds()
-        guard reasonCode == 0 else {
-            if protocolVersion == .v5 && MQTTClient.isUnsupportedProtocol(reasonCode: reasonCode) {
-                protocolVersion = .v311
-                connectionFailed("the broker does not speak MQTT 5; using MQTT 3.1.1", now: now, retryAt: now)
-            } else {
-                connectionFailed("refused: " + MQTTClient.describeConnack(reasonCode: reasonCode, protocolVersion: protocolVersion), now: now)
-            }
-            return
+        switch link.connack(reasonCode: reasonCode) {
+        case .retryWithOlderProtocol(let why): connectionFailed(why, now: now, retryNow: true); return
+        case .refused(let why): connectionFailed(why, now: now); return
+        case .accepted: break
         }
         flushAcks(now: now)
         do { try outbox.requeueInFlight() } catch { Log.warning("outbox: \(error)") }
-        link = .connected
-        backoff.reset()
         lastError = nil
         seqOfMessage.removeAll()
         let window = max(1, min(config.mqtt.window, receiveMaximum ?? 65535))
@@ -294,7 +278,7 @@ public final class Gateway: MQTTClientDelegate {
         guard client === self.client else { return }
         if stopping && reasonCode == 0 { return }
         let now = monotonicSeconds()
-        if link == .connected || reasonCode != 0 {
+        if link.isConnected || reasonCode != 0 {
             connectionFailed(MQTTClient.describeDisconnect(reasonCode: reasonCode), now: now)
         } else {
             connectionFailed("connection closed", now: now)
@@ -338,7 +322,7 @@ public final class Gateway: MQTTClientDelegate {
     /// centre tells a kiosk that is up and idle from one that went silent (`[central] silent_after_h`).
     static let statusHeartbeat = 600.0
 
-    private var protocolName: String { protocolVersion == .v5 ? "MQTT 5" : "MQTT 3.1.1" }
+    private var protocolName: String { link.protocolName }
     private lazy var reportsTopic = config.reportsTopic()
     private lazy var receiptsTopic = config.receiptsTopic()
 
@@ -443,7 +427,7 @@ public final class Gateway: MQTTClientDelegate {
     private var onlineSince: String?
 
     private func publishStatus(online: Bool, now: Double) {
-        guard let c = client, link == .connected else { return }
+        guard let c = client, link.isConnected else { return }
         let since = online ? onlineSince : outbox.clock.format(outbox.clock.now().unixMillis)
         let payload = statusPayload(online: online, withCounts: true, since: since)
         do {
@@ -474,7 +458,7 @@ public final class Gateway: MQTTClientDelegate {
     private func updateSystemdStatus() {
         guard notifier.isActive else { return }
         let text: String
-        switch link {
+        switch link.state {
         case .connected:
             text = "Connected to \(config.mqtt.host):\(config.mqtt.port) (\(protocolName)); \(machine.inFlightCount) in flight"
                 + (config.mqtt.awaitReceipts ? ", \(machine.awaitingCount) awaiting a receipt" : "")

@@ -1,4 +1,5 @@
 import CSQLite
+import Daemon
 import Glibc
 import ReportModel
 import SQLite

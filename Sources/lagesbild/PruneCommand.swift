@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import KioskConfig
 import KioskLog
 
@@ -25,7 +26,7 @@ struct PruneCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let store = try config.openStore(readOnly: false, command: "prune")
-        let cutoff = ReportCommand.now().0 - Int64(days) * 86_400_000
+        let cutoff = WallClock.system.now().unixMillis - Int64(days) * 86_400_000
         do {
             let (reports, rejects) = try store.prune(before: cutoff)
             print("deleted \(reports) report(s) submitted more than \(days) days ago, and \(rejects) rejected payload(s)")

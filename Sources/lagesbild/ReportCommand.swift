@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Glibc
 import KioskConfig
@@ -37,7 +38,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load(checkFiles: false)
-        let (nowMillis, offset) = Self.now()
+        let (nowMillis, offset) = WallClock.system.now()
         func parse(_ option: String, _ value: String?) throws -> Int64? {
             guard let value else { return nil }
             guard let ms = RFC3339.parse(value, dateOffsetSeconds: offset) else {
@@ -79,15 +80,5 @@ struct ReportCommand: ParsableCommand {
             printError("lagesbild report: cannot write \(output): \(error.localizedDescription)")
             throw ExitCode(ExitStatus.ioError)
         }
-    }
-
-    /// Now in Unix ms and the local UTC offset.
-    static func now() -> (Int64, Int) {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var t = ts.tv_sec
-        var parts = tm()
-        localtime_r(&t, &parts)
-        return (Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000, Int(parts.tm_gmtoff))
     }
 }

@@ -49,6 +49,26 @@ import TestSupport
         return (try? store.reportCount()) ?? 0
     }
 
+    /// The centre of a test: its folder (removed when this goes away), configuration and `lagesbild collect`.
+    final class Central: @unchecked Sendable {
+        let dir = TempDir("central")
+        let config: String
+        let collector: GatewayProcess
+        init(port: Int, clientID: String, extraMQTT: String) {
+            config = writeCentralConfig(in: dir, port: port, clientID: clientID, extraMQTT: extraMQTT)
+            collector = GatewayProcess.collector(config: config, log: dir.file("collect.log"))
+        }
+        func file(_ name: String) -> String { dir.file(name) }
+    }
+
+    /// A centre with its collector running and connected (and so subscribed a moment later).
+    static func startCollector(port: Int, clientID: String = "test-collector", extraMQTT: String = "") throws -> Central {
+        let central = Central(port: port, clientID: clientID, extraMQTT: extraMQTT)
+        try central.collector.start()
+        #expect(waitUntil(timeout: 10) { central.collector.log.contains("connected to") }, "\(central.collector.log)")
+        return central
+    }
+
     static func report(_ config: String) throws -> [String: Any] {
         let r = try lagesbild(["report", "--config", config, "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -59,11 +79,8 @@ import TestSupport
     func nothingLostEndToEnd() throws {
         let perKiosk = 5000
         let broker = try TestBroker()
-        let central = TempDir("central")
-        let centralConfig = writeCentralConfig(in: central, port: broker.port)
-        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
-        try collector.start()
-        defer { collector.terminate() }
+        let central = try Self.startCollector(port: broker.port)
+        defer { central.collector.terminate() }
         let kiosks = (1...3).map { Kiosk(id: "kiosk-\($0)", port: broker.port, receipts: true) }
         for k in kiosks { try k.gateway.start() }
         defer { for k in kiosks { k.gateway.terminate() } }
@@ -86,27 +103,27 @@ import TestSupport
             try victim.gateway.start()
             if collectorKills.contains(chunk) {
                 usleep(UInt32.random(in: 0...150_000, using: &rng))
-                collector.kill9()
+                central.collector.kill9()
                 if chunk == brokerRestartAt {
                     // While the collector is away, the broker (no persistence) restarts: what it queued is gone.
                     usleep(300_000)
                     try broker.restart()
                 }
                 usleep(500_000)
-                try collector.start()
+                try central.collector.start()
             }
         }
         let total = perKiosk * kiosks.count
         let done = try waitUntil(timeout: 150) {
-            try kiosks.allSatisfy { try $0.pending() == 0 } && Self.centralCount(centralConfig) >= total
+            try kiosks.allSatisfy { try $0.pending() == 0 } && Self.centralCount(central.config) >= total
         }
         let pendings = try kiosks.map { try $0.pending() ?? -1 }
-        #expect(done, "pending: \(pendings), central: \(Self.centralCount(centralConfig))\n\(collector.log.suffix(2000))")
-        #expect(Self.centralCount(centralConfig) == total)
+        #expect(done, "pending: \(pendings), central: \(Self.centralCount(central.config))\n\(central.collector.log.suffix(2000))")
+        #expect(Self.centralCount(central.config) == total)
         let store = try CentralStore.open(path: central.file("central.sqlite"), readOnly: true)
         let gaps = try store.gaps()
         #expect(gaps.isEmpty, "\(gaps)")
-        let report = try Self.report(centralConfig)
+        let report = try Self.report(central.config)
         #expect(report["total"] as? Int == total)
         let byCategory = (report["by_category"] as? [[String: Any]] ?? []).reduce(into: [String: Int]()) {
             $0[$1["key"] as? String ?? ""] = $1["count"] as? Int
@@ -117,7 +134,7 @@ import TestSupport
         }
         #expect(byKiosk == ["kiosk-1": perKiosk, "kiosk-2": perKiosk, "kiosk-3": perKiosk])
         #expect((report["gaps"] as? [Any])?.isEmpty == true)
-        let log = collector.log
+        let log = central.collector.log
         #expect(!log.contains("tips 1 från"), "the collector's log holds no tip text")
         // The receipts did their work: reports the collector's deaths and the broker restart lost were sent again.
         let gatewayLogs = kiosks.map(\.gateway.log).joined()
@@ -127,26 +144,23 @@ import TestSupport
     @Test("Without receipts the loss is shown honestly: the gaps name exactly the seqs a broker restart lost")
     func lossWithoutReceiptsIsAGap() throws {
         let broker = try TestBroker()
-        let central = TempDir("central")
-        let centralConfig = writeCentralConfig(in: central, port: broker.port)
-        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
-        try collector.start()
-        defer { collector.terminate() }
+        let central = try Self.startCollector(port: broker.port)
+        defer { central.collector.terminate() }
         let k = Kiosk(id: "kiosk-a", port: broker.port, receipts: false)
         try k.gateway.start()
         defer { k.gateway.terminate() }
 
         _ = try k.submit(Self.lines(300, from: 0, kiosk: 0).0)                       // seqs 1–300
-        #expect(waitUntil(timeout: 20) { Self.centralCount(centralConfig) == 300 })
-        collector.kill9()
+        #expect(waitUntil(timeout: 20) { Self.centralCount(central.config) == 300 })
+        central.collector.kill9()
         let lost = try k.submit(Self.lines(200, from: 300, kiosk: 0).0).map(\.seq)   // seqs 301–500
         #expect(try waitUntil(timeout: 20) { try k.pending() == 0 }, "the kiosk deleted them on the broker's PUBACK")
         try broker.restart()                                                          // the queued 200 are gone
-        try collector.start()
+        try central.collector.start()
         #expect(try waitUntil(timeout: 20) { try status(k.config)["broker"] as? String == "connected" })
         _ = try k.submit(Self.lines(100, from: 500, kiosk: 0).0)                     // seqs 501–600
-        #expect(waitUntil(timeout: 20) { Self.centralCount(centralConfig) == 400 })
-        let report = try Self.report(centralConfig)
+        #expect(waitUntil(timeout: 20) { Self.centralCount(central.config) == 400 })
+        let report = try Self.report(central.config)
         let gaps = report["gaps"] as? [[String: Any]] ?? []
         #expect(gaps.count == 1)
         #expect(gaps.first?["kiosk"] as? String == "kiosk-a")
@@ -172,17 +186,14 @@ import TestSupport
         #expect(text.contains("12 sent, awaiting the collector's receipt"), "\(text)")
         #expect(waitUntil(timeout: 5) { retained.lines.contains { $0.contains(#""awaiting_receipt":12"#) } }, "\(retained.lines)")
         // The collector comes; the reports are sent again after the timeout, or on the next turn after its receipts.
-        let central = TempDir("central")
-        let centralConfig = writeCentralConfig(in: central, port: broker.port)
-        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
-        try collector.start()
-        defer { collector.terminate() }
+        let central = try Self.startCollector(port: broker.port)
+        defer { central.collector.terminate() }
         // A restart of the gateway gives the awaiting rows a fresh timeout; make it short for the test.
         k.gateway.terminate()
         _ = writeTestConfig(in: k.dir, kiosk: k.id, port: broker.port, extraMQTT: "await_receipts = true\nreceipt_timeout_s = 5")
         try k.gateway.start()
         #expect(try waitUntil(timeout: 20) { try k.pending() == 0 }, "\(k.gateway.log)")
-        #expect(Self.centralCount(centralConfig) == 12)
+        #expect(Self.centralCount(central.config) == 12)
         #expect(k.gateway.log.contains("12 reports await the collector's receipt"))
     }
 
@@ -216,21 +227,17 @@ import TestSupport
     func exampleACL() throws {
         let root = DemoAndPictureTests.repository
         let broker = try TestBroker(extraConfig: ["acl_file \(root)/config/mosquitto-acl.conf"])
-        let central = TempDir("central")
-        let centralConfig = writeCentralConfig(in: central, port: broker.port, clientID: "lagesbild-collect",
-                                               extraMQTT: #"username = "lagesbild-collect""#)
-        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
-        try collector.start()
-        defer { collector.terminate() }
-        #expect(waitUntil(timeout: 10) { collector.log.contains("connected to") })
+        let central = try Self.startCollector(port: broker.port, clientID: "lagesbild-collect",
+                                                                    extraMQTT: #"username = "lagesbild-collect""#)
+        defer { central.collector.terminate() }
         let k = Kiosk(id: "acl-kiosk-1", port: broker.port, receipts: true)
         _ = writeTestConfig(in: k.dir, kiosk: k.id, port: broker.port,
                             extraMQTT: "await_receipts = true\nreceipt_timeout_s = 5\nusername = \"acl-kiosk-1\"")
         try k.gateway.start()
         defer { k.gateway.terminate() }
         _ = try k.submit(submitLines(20))
-        #expect(try waitUntil(timeout: 15) { try k.pending() == 0 }, "\(k.gateway.log)\n\(collector.log)")
-        #expect(Self.centralCount(centralConfig) == 20)
+        #expect(try waitUntil(timeout: 15) { try k.pending() == 0 }, "\(k.gateway.log)\n\(central.collector.log)")
+        #expect(Self.centralCount(central.config) == 20)
         // A kiosk that names another kiosk's topic is refused: its reports become dead letters, not deliveries.
         let intruder = Kiosk(id: "acl-kiosk-2", port: broker.port, receipts: false)
         _ = writeTestConfig(in: intruder.dir, kiosk: intruder.id, port: broker.port, extraMQTT: "username = \"acl-kiosk-1\"")
@@ -238,18 +245,14 @@ import TestSupport
         defer { intruder.gateway.terminate() }
         _ = try intruder.submit(submitLines(3))
         #expect(try waitUntil(timeout: 15) { try status(intruder.config)["dead_letters"] as? Int == 3 })
-        #expect(Self.centralCount(centralConfig) == 20)
+        #expect(Self.centralCount(central.config) == 20)
     }
 
     @Test("Payloads that are not reports go to the rejects table; the collector stays up and stores the next report")
     func rejects() throws {
         let broker = try TestBroker()
-        let central = TempDir("central")
-        let centralConfig = writeCentralConfig(in: central, port: broker.port)
-        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
-        try collector.start()
-        defer { collector.terminate() }
-        #expect(waitUntil(timeout: 10) { collector.log.contains("connected to") })
+        let central = try Self.startCollector(port: broker.port)
+        defer { central.collector.terminate() }
         let pub = try #require(TestBrokerTools.findExecutable("mosquitto_pub"))
         func publish(_ topic: String, file: String) throws {
             let r = try runProcess(pub, ["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-t", topic, "-f", file])
@@ -268,8 +271,8 @@ import TestSupport
         try k.gateway.start()
         defer { k.gateway.terminate() }
         _ = try k.submit(submitLines(1))
-        #expect(try waitUntil(timeout: 15) { try Self.centralCount(centralConfig) == 1 && k.pending() == 0 })
-        #expect(collector.isRunning)
+        #expect(try waitUntil(timeout: 15) { try Self.centralCount(central.config) == 1 && k.pending() == 0 })
+        #expect(central.collector.isRunning)
         let store = try CentralStore.open(path: central.file("central.sqlite"), readOnly: true)
         let rejects = try store.rejects()
         #expect(rejects.count == 3, "\(rejects)")
@@ -285,12 +288,8 @@ import TestSupport
     func duplicatesAndNewerSchema() throws {
         let broker = try TestBroker()
         let receipts = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/receipts/#"], format: "%t %p")
-        let central = TempDir("central")
-        let centralConfig = writeCentralConfig(in: central, port: broker.port)
-        let collector = GatewayProcess.collector(config: centralConfig, log: central.file("collect.log"))
-        try collector.start()
-        defer { collector.terminate() }
-        #expect(waitUntil(timeout: 10) { collector.log.contains("connected to") })
+        let central = try Self.startCollector(port: broker.port)
+        defer { central.collector.terminate() }
         let payload = #"{"schema":"tipskiosk.report.v1.3","id":"01a21455-ecbd-75b3-97be-22dd959c09e2","kiosk":"k-2","seq":7,"submitted_at":"2026-11-20T18:30:00.000+01:00","category":"drugs","place":"Centrum","occurred":"today","text":"hej","language":"sv","reporter":{"role":"visitor","age_group":"youth"},"contact":null,"site":"S","event":null,"mood":"worried"}"#
         let pub = try #require(TestBrokerTools.findExecutable("mosquitto_pub"))
         var got: [String] = []
@@ -305,8 +304,8 @@ import TestSupport
         #expect(first.object["schema"] as? String == "lagesbild.receipt.v1")
         #expect(first.object["kiosk"] as? String == "k-2")
         #expect((first.object["seqs"] as? [[Int]]) == [[7, 7]])
-        #expect(Self.centralCount(centralConfig) == 1)
-        let r = try lagesbild(["report", "--config", centralConfig, "--format", "json", "--since", "2026-11-01", "--until", "2026-12-01"])
+        #expect(Self.centralCount(central.config) == 1)
+        let r = try lagesbild(["report", "--config", central.config, "--format", "json", "--since", "2026-11-01", "--until", "2026-12-01"])
         let json = try #require(jsonObject(r.stdout))
         #expect(json["total"] as? Int == 1)
         let db = central.file("central.sqlite")
