@@ -8,7 +8,7 @@ and migrates it). Adds, in one transaction, N reports with submitted_at spread u
 up to a minute ago (so the default 14-day picture holds N * 14 / DAYS of them), inserted in time order as a
 collector would; KIOSKS kiosks, each with seqs 1..k in time order and one matching seq range (no gaps), and a
 status row (one of them silent for three days); the 10 categories, 30 places (a few also typed in other case or
-spacing: place_key groups them), some events, the age groups and `occurred` words (a few dates). Every NOT NULL
+spacing: the picture groups them), some events, the age groups and `occurred` words (a few dates). Every NOT NULL
 column is filled, and payload is the full JSON as a kiosk sends it (about 370 bytes). Deterministic (seeded),
 except that "now" is now. Bulk-load settings (journal off, synchronous off) only for the load; the file is set
 back to WAL, as the collector keeps it.
@@ -28,7 +28,7 @@ PLACES = ["Centrum", "Ungdomsgården", "Stationen", "Skolgården", "Torget", "Ba
           "Fritidsgården Väst", "Skateparken", "Campingen", "Sporthallen", "Folkets park", "Järnvägsbron",
           "Gamla stan", "Kvarnbacken", "Strandpromenaden", "Gymnasiet", "Mellanstadiet", "Konsum", "Pizzerian",
           "Parkeringen vid ICA", "Cykelbanan", "Simhallen"]
-# A few places as people type them too: the same place_key.
+# A few places as people type them too: the picture counts them as one place.
 VARIANTS = {"Centrum": ["centrum", "CENTRUM"], "Folkets park": ["Folkets  park", "folkets park"],
             "Gamla stan": ["gamla stan"], "Skateparken": ["skateparken"]}
 OCCURRED = ["now", "today", "this_week", "earlier", "unknown"]
@@ -51,10 +51,6 @@ TZ = datetime.timezone(datetime.timedelta(hours=1))
 def rfc3339(ms):
     d = datetime.datetime.fromtimestamp(ms / 1000, TZ)
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + "%03d+01:00" % (ms % 1000)
-
-
-def place_key(p):
-    return " ".join(p.lower().split())
 
 
 def main():
@@ -107,7 +103,7 @@ def main():
                        '"site":"%s","event":%s}'
                        % (id_, k, seq[k], rfc3339(ms), category, place, occurred, i,
                           '"%s"' % age if age else "null", sites[k], '"%s"' % event if event else "null"))
-            yield (id_, k, seq[k], ms, ms + rng.randrange(20, 3000), category, place, place_key(place), occurred,
+            yield (id_, k, seq[k], ms, ms + rng.randrange(20, 3000), category, place, occurred,
                    age, event, "tipskiosk.report.v1", payload)
 
     con = sqlite3.connect(db, isolation_level=None)
@@ -117,8 +113,8 @@ def main():
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA cache_size=-262144")
     con.execute("BEGIN")
-    con.executemany("INSERT INTO reports (id, kiosk, seq, submitted_at, received_at, category, place, place_key, "
-                    "occurred, age_group, event, schema, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows())
+    con.executemany("INSERT INTO reports (id, kiosk, seq, submitted_at, received_at, category, place, "
+                    "occurred, age_group, event, schema, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows())
     for i, k in enumerate(kiosks):
         if seq[k] == 0:
             continue

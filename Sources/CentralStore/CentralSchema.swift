@@ -15,16 +15,15 @@ enum CentralSchema {
             submitted_at INTEGER NOT NULL,          -- Unix ms, from the payload
             received_at  INTEGER NOT NULL,          -- Unix ms, when the collector committed it
             category     TEXT    NOT NULL,
-            place        TEXT    NOT NULL,          -- as typed
-            place_key    TEXT    NOT NULL,          -- lower case, single spaces: how places are grouped
+            place        TEXT    NOT NULL,          -- as typed (the picture groups spellings: ReceivedReport.placeKey)
             occurred     TEXT    NOT NULL,
             age_group    TEXT,
             event        TEXT,
             schema       TEXT    NOT NULL,
             payload      TEXT    NOT NULL           -- the JSON exactly as received (unknown fields kept)
         );
-        CREATE INDEX reports_by_time ON reports(submitted_at, category, place_key, kiosk, event, occurred, age_group);
-        CREATE INDEX reports_by_kiosk_seq ON reports(kiosk, seq);
+        -- Covers the picture's one query: a period's counts come from the index alone.
+        CREATE INDEX reports_by_time ON reports(submitted_at, category, place, kiosk, event, occurred, age_group);
         CREATE TABLE seq_ranges (                   -- the seqs held per kiosk, merged; gaps lie between ranges
             kiosk TEXT    NOT NULL,
             lo    INTEGER NOT NULL,

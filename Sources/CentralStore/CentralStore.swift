@@ -164,9 +164,9 @@ public final class CentralStore {
                 var fresh: [String: [Int64]] = [:]
                 var sites: [String: (site: String?, last: Int64)] = [:]
                 let insert = try db.statement("""
-                    INSERT INTO reports (id, kiosk, seq, submitted_at, received_at, category, place, place_key, occurred,
+                    INSERT INTO reports (id, kiosk, seq, submitted_at, received_at, category, place, occurred,
                                          age_group, event, schema, payload)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
                     """)
                 for r in batch.reports {
                     insert.bind(1, r.id)
@@ -176,12 +176,11 @@ public final class CentralStore {
                     insert.bind(5, now)
                     insert.bind(6, r.category)
                     insert.bind(7, r.place)
-                    insert.bind(8, ReceivedReport.placeKey(r.place))
-                    insert.bind(9, r.occurred)
-                    insert.bind(10, r.ageGroup)
-                    insert.bind(11, r.event)
-                    insert.bind(12, r.schema)
-                    insert.bind(13, r.payload)
+                    insert.bind(8, r.occurred)
+                    insert.bind(9, r.ageGroup)
+                    insert.bind(10, r.event)
+                    insert.bind(11, r.schema)
+                    insert.bind(12, r.payload)
                     try insert.run()
                     held[r.kiosk, default: []].append(r.seq)
                     if db.changes > 0 { fresh[r.kiosk, default: []].append(r.seq) }

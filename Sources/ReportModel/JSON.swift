@@ -178,52 +178,63 @@ public struct JSONParser {
     private mutating func string() throws(JSONError) -> String {
         i += 1  // the opening quote
         let start = i
-        // Fast path: no escapes.
+        // Fast path: no escapes. The String is made once, straight from the bytes.
+        var ascii = true
         while let c = peek, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\") {
             guard c >= 0x20 else { throw fail("control character in a string") }
+            if c >= 0x80 { ascii = false }
             i += 1
         }
         guard let stop = peek else { throw fail("unterminated string") }
+        if stop == UInt8(ascii: "\"") {
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+            let s = String(decoding: slice, as: UTF8.self)
+            // String(decoding:) repairs invalid UTF-8; if it had to, the bytes were not UTF-8: refuse.
+            guard ascii || s.utf8.elementsEqual(slice) else {
+                throw JSONError(offset: start, message: "a string is not valid UTF-8")
+            }
+            i += 1
+            return s
+        }
         var raw = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
-        if stop == UInt8(ascii: "\\") {
-            while true {
-                guard let c = peek else { throw fail("unterminated string") }
-                if c == UInt8(ascii: "\"") { break }
-                if c < 0x20 { throw fail("control character in a string") }
-                if c != UInt8(ascii: "\\") { raw.append(c); i += 1; continue }
-                i += 1
-                guard let e = peek else { throw fail("unterminated escape") }
-                i += 1
-                switch e {
-                case UInt8(ascii: "\""): raw.append(0x22)
-                case UInt8(ascii: "\\"): raw.append(0x5C)
-                case UInt8(ascii: "/"): raw.append(0x2F)
-                case UInt8(ascii: "b"): raw.append(0x08)
-                case UInt8(ascii: "f"): raw.append(0x0C)
-                case UInt8(ascii: "n"): raw.append(0x0A)
-                case UInt8(ascii: "r"): raw.append(0x0D)
-                case UInt8(ascii: "t"): raw.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
-                            throw fail("lone surrogate in \\u escape")
-                        }
-                        i += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("bad surrogate pair") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
+        while true {
+            guard let c = peek else { throw fail("unterminated string") }
+            if c == UInt8(ascii: "\"") { break }
+            if c < 0x20 { throw fail("control character in a string") }
+            if c != UInt8(ascii: "\\") { raw.append(c); i += 1; continue }
+            i += 1
+            guard let e = peek else { throw fail("unterminated escape") }
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): raw.append(0x22)
+            case UInt8(ascii: "\\"): raw.append(0x5C)
+            case UInt8(ascii: "/"): raw.append(0x2F)
+            case UInt8(ascii: "b"): raw.append(0x08)
+            case UInt8(ascii: "f"): raw.append(0x0C)
+            case UInt8(ascii: "n"): raw.append(0x0A)
+            case UInt8(ascii: "r"): raw.append(0x0D)
+            case UInt8(ascii: "t"): raw.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
                         throw fail("lone surrogate in \\u escape")
                     }
-                    guard let u = Unicode.Scalar(scalar) else { throw fail("bad \\u escape") }
-                    raw.append(contentsOf: Array(String(Character(u)).utf8))
-                default: throw fail("unknown escape")
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("bad surrogate pair") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw fail("lone surrogate in \\u escape")
                 }
+                guard let u = Unicode.Scalar(scalar) else { throw fail("bad \\u escape") }
+                raw.append(contentsOf: Array(String(Character(u)).utf8))
+            default: throw fail("unknown escape")
             }
         }
         i += 1  // the closing quote
-        guard let s = String(validating: raw, as: UTF8.self) else { throw JSONError(offset: start, message: "a string is not valid UTF-8") }
+        let s = String(decoding: raw, as: UTF8.self)
+        guard s.utf8.elementsEqual(raw) else { throw JSONError(offset: start, message: "a string is not valid UTF-8") }
         return s
     }
 }

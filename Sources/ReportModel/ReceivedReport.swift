@@ -57,13 +57,13 @@ public struct ReceivedReport: Sendable, Equatable {
         }
         func text(_ key: String, max: Int = 200) throws(Rejection) -> String {
             guard let s = v[key]?.string, !s.isEmpty else { throw Rejection("\(key): is missing or not a string") }
-            guard s.unicodeScalars.count <= max else { throw Rejection("\(key): is longer than \(max) characters") }
+            guard fits(s, max) else { throw Rejection("\(key): is longer than \(max) characters") }
             return s
         }
         func optionalText(_ key: String, max: Int = 200) throws(Rejection) -> String? {
             guard let value = v[key], !value.isNull else { return nil }
             guard let s = value.string else { throw Rejection("\(key): is not a string") }
-            guard s.unicodeScalars.count <= max else { throw Rejection("\(key): is longer than \(max) characters") }
+            guard fits(s, max) else { throw Rejection("\(key): is longer than \(max) characters") }
             return s
         }
         let id = try text("id", max: 64)
@@ -88,6 +88,11 @@ public struct ReceivedReport: Sendable, Equatable {
                               category: category, place: place, occurred: occurred, ageGroup: ageGroup,
                               site: try optionalText("site"), event: try optionalText("event"),
                               payload: String(decoding: payload, as: UTF8.self))
+    }
+
+    /// At most `max` Unicode scalars (counted only when the UTF-8 bytes alone do not settle it).
+    static func fits(_ s: String, _ max: Int) -> Bool {
+        s.utf8.count <= max || s.unicodeScalars.count <= max
     }
 
     /// 8-4-4-4-12 hexadecimal digits.

@@ -142,9 +142,16 @@ public final class SQLiteStatement {
     }
     /// Binds text (or NULL for nil) to the 1-based parameter `i`.
     public func bind(_ i: Int32, _ v: String?) {
-        guard let v else { sqlite3_bind_null(stmt, i); return }
-        // SQLITE_TRANSIENT: SQLite copies the bytes before this call returns.
-        sqlite3_bind_text(stmt, i, v, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        guard var v else { sqlite3_bind_null(stmt, i); return }
+        // SQLITE_TRANSIENT: SQLite copies the bytes before this call returns. From the String's own UTF-8 with
+        // its length: no C string is made for it.
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        v.withUTF8 { buf in
+            guard let base = buf.baseAddress else { _ = sqlite3_bind_text(stmt, i, "", 0, transient); return }
+            base.withMemoryRebound(to: CChar.self, capacity: buf.count) { p in
+                _ = sqlite3_bind_text(stmt, i, p, Int32(buf.count), transient)
+            }
+        }
     }
 
     /// Steps once: true when a row is ready, false when done.
