@@ -67,6 +67,6 @@ let package = Package(
         .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "TestSupport"]),
         .testTarget(name: "CollectorTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
         .testTarget(name: "LagesbildReportTests", dependencies: ["LagesbildReport", "ReportModel"]),
-        .testTarget(name: "FaultTests", dependencies: ["Outbox", "Daemon", "ReportModel", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "FaultTests", dependencies: ["Outbox", "Daemon", "ReportModel", "CentralStore", "TestSupport", "tipskiosk", "lagesbild"]),
     ]
 )
