@@ -52,14 +52,15 @@ public struct CentralConfiguration: Sendable, Equatable {
 
     /// Reads and checks the file. Throws `ConfigErrors` with every problem found, each `file:line: key: what`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            checkFiles: Bool = true) throws(ConfigErrors) -> CentralConfiguration {
-        try parse(text: Configuration.readText(path: path), path: path, environment: environment, checkFiles: checkFiles)
+                            checkFiles: Bool = true, secrets: SecretPaths = .resolve) throws(ConfigErrors) -> CentralConfiguration {
+        try parse(text: Configuration.readText(path: path), path: path, environment: environment, checkFiles: checkFiles,
+                  secrets: secrets)
     }
 
     public static func parse(text: String, path: String, environment: [String: String] = [:],
-                             checkFiles: Bool = true) throws(ConfigErrors) -> CentralConfiguration {
+                             checkFiles: Bool = true, secrets: SecretPaths = .resolve) throws(ConfigErrors) -> CentralConfiguration {
         let doc = try Configuration.document(text: text, path: path)
-        var r = Reader(doc: doc, file: path, environment: environment, checkFiles: checkFiles)
+        var r = Reader(doc: doc, file: path, environment: environment, checkFiles: checkFiles, secrets: secrets)
         let baseDir = (path as NSString).deletingLastPathComponent
         let database = r.path("storage", "path", baseDir: baseDir) ?? defaultDatabasePath
         let mqtt = r.mqtt(baseDir: baseDir)

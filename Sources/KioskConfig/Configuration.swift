@@ -1,4 +1,20 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a command does with the `[mqtt]` keys that hold secrets or name files only the daemon opens
+/// (`password_file`, `ca_file`, `cert_file`, `key_file`).
+public enum SecretPaths: Sendable, Equatable {
+    /// The daemon (gateway, collector): expand, check the files exist and can be read, and refuse a password
+    /// or key file that every user can read.
+    case resolve
+    /// `check-config` in a shell: as `resolve`, but an unset `$VAR` (e.g. `$CREDENTIALS_DIRECTORY`, which only
+    /// systemd sets for the daemon) or a file this user cannot read is a note, not an error.
+    case note
+    /// Every other command (prompt, submit, status, report, prune): leave them alone; they never fail over them.
+    case skip
+}
 
 /// The configuration file of docs/CONTRACT.md §2, checked. Build one with `Configuration.load(path:)`.
 public struct Configuration: Sendable, Equatable {
@@ -69,14 +85,14 @@ public struct Configuration: Sendable, Equatable {
 
     /// Reads and checks the file. Throws `ConfigErrors` with every problem found, each `file:line: key: what`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            checkFiles: Bool = true) throws(ConfigErrors) -> Configuration {
-        try parse(text: readText(path: path), path: path, environment: environment, checkFiles: checkFiles)
+                            checkFiles: Bool = true, secrets: SecretPaths = .resolve) throws(ConfigErrors) -> Configuration {
+        try parse(text: readText(path: path), path: path, environment: environment, checkFiles: checkFiles, secrets: secrets)
     }
 
     public static func parse(text: String, path: String, environment: [String: String] = [:],
-                             checkFiles: Bool = true) throws(ConfigErrors) -> Configuration {
+                             checkFiles: Bool = true, secrets: SecretPaths = .resolve) throws(ConfigErrors) -> Configuration {
         let doc = try document(text: text, path: path)
-        var r = Reader(doc: doc, file: path, environment: environment, checkFiles: checkFiles)
+        var r = Reader(doc: doc, file: path, environment: environment, checkFiles: checkFiles, secrets: secrets)
         let baseDir = (path as NSString).deletingLastPathComponent
 
         let kiosk = Kiosk(
@@ -122,9 +138,8 @@ public struct Configuration: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: sourcePath, line: 0, key: "mqtt.password_file", message: "\(file) cannot be read")
         }
-        var line = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
-        if line.hasSuffix("\r") { line.removeLast() }
-        return line
+        // The first line, whatever ends it (LF, CRLF, which Swift sees as one Character, or CR).
+        return String(text.prefix { !$0.isNewline })
     }
 
     /// Every key of the file format, for the kiosk and the central side alike (each warns about keys that
@@ -197,12 +212,18 @@ struct Reader {
     let file: String
     let environment: [String: String]
     let checkFiles: Bool
+    var secrets: SecretPaths = .resolve
     var errors: [ConfigError] = []
     var warnings: [ConfigError] = []
 
     mutating func fail(_ table: String, _ key: String, _ message: String) {
         let line = doc.tables[table]?.entries[key]?.line ?? doc.tables[table]?.line ?? 0
         errors.append(ConfigError(file: file, line: line, key: "\(table).\(key)", message: message))
+    }
+
+    mutating func note(_ table: String, _ key: String, _ message: String) {
+        let line = doc.tables[table]?.entries[key]?.line ?? doc.tables[table]?.line ?? 0
+        warnings.append(ConfigError(file: file, line: line, key: "\(table).\(key)", message: message))
     }
 
     mutating func entry(_ table: String, _ key: String, required: Bool) -> TOMLEntry? {
@@ -256,6 +277,23 @@ struct Reader {
     /// from the configuration file's folder, and an empty string means "not set".
     mutating func path(_ table: String, _ key: String, baseDir: String, mustExist: Bool = false) -> String? {
         guard let raw = string(table, key), !raw.isEmpty else { return nil }
+        switch expand(raw, baseDir: baseDir) {
+        case .failure(let variable):
+            fail(table, key, "uses $\(variable), which is not set in the environment")
+            return nil
+        case .success(let full):
+            if mustExist && checkFiles && !FileManager.default.isReadableFile(atPath: full) {
+                fail(table, key, FileManager.default.fileExists(atPath: full) ? "\(full) cannot be read" : "\(full) does not exist")
+                return nil
+            }
+            return full
+        }
+    }
+
+    struct UnsetVariable: Error { var name: String }
+
+    /// `$VAR` and `${VAR}` expanded, relative to `baseDir`; or the first variable that is not set.
+    func expand(_ raw: String, baseDir: String) -> Result<String, UnsetVariable> {
         var expanded = ""
         var missing: [String] = []
         var i = raw.startIndex
@@ -276,16 +314,45 @@ struct Reader {
             expanded.append(raw[i])
             i = raw.index(after: i)
         }
-        if !missing.isEmpty {
-            fail(table, key, "uses $\(missing[0]), which is not set in the environment")
+        if let first = missing.first { return .failure(UnsetVariable(name: first)) }
+        return .success(expanded.hasPrefix("/") ? expanded : (baseDir.isEmpty ? expanded : baseDir + "/" + expanded))
+    }
+
+    /// A path only the daemon opens (`[mqtt]` password, CA, certificate and key files), read as `secrets` says.
+    /// `privateFile`: a password or key, which must not be readable by every user.
+    mutating func secretPath(_ key: String, baseDir: String, privateFile: Bool) -> String? {
+        guard let raw = string("mqtt", key), !raw.isEmpty, secrets != .skip else { return nil }
+        switch expand(raw, baseDir: baseDir) {
+        case .failure(let variable):
+            if secrets == .note {
+                note("mqtt", key, "uses $\(variable.name), which is not set in this shell; only the gateway reads this key, " +
+                     "and under systemd LoadCredential= sets $CREDENTIALS_DIRECTORY for it (not checked here)")
+            } else {
+                fail("mqtt", key, "uses $\(variable.name), which is not set in the environment")
+            }
             return nil
+        case .success(let full):
+            guard checkFiles else { return full }
+            var st = stat()
+            guard stat(full, &st) == 0 else {
+                fail("mqtt", key, "\(full) does not exist")
+                return nil
+            }
+            if privateFile && st.st_mode & 0o004 != 0 {
+                fail("mqtt", key, "\(full) can be read by every user (mode \(String(st.st_mode & 0o777, radix: 8))): " +
+                     "make it readable by the gateway's user only (chmod 0600 or 0640), or use systemd's LoadCredential=")
+                return nil
+            }
+            if access(full, R_OK) != 0 {
+                if secrets == .note {
+                    note("mqtt", key, "\(full) cannot be read by this user; the gateway's user must be able to read it")
+                    return full
+                }
+                fail("mqtt", key, "\(full) cannot be read")
+                return nil
+            }
+            return full
         }
-        let full = expanded.hasPrefix("/") ? expanded : (baseDir.isEmpty ? expanded : baseDir + "/" + expanded)
-        if mustExist && checkFiles && !FileManager.default.isReadableFile(atPath: full) {
-            fail(table, key, FileManager.default.fileExists(atPath: full) ? "\(full) cannot be read" : "\(full) does not exist")
-            return nil
-        }
-        return full
     }
 
     /// The `[mqtt]` table, shared by the kiosk and the central side.
@@ -302,22 +369,49 @@ struct Reader {
             qos: int("mqtt", "qos", range: 1...2, hint: "QoS 0 has no acknowledgement, so delivery could not be confirmed") ?? 1,
             keepaliveSeconds: int("mqtt", "keepalive_s", range: 5...3600) ?? 30,
             username: string("mqtt", "username").flatMap { $0.isEmpty ? nil : $0 },
-            passwordFile: path("mqtt", "password_file", baseDir: baseDir, mustExist: true),
-            caFile: path("mqtt", "ca_file", baseDir: baseDir, mustExist: true),
-            certFile: path("mqtt", "cert_file", baseDir: baseDir, mustExist: true),
-            keyFile: path("mqtt", "key_file", baseDir: baseDir, mustExist: true),
+            passwordFile: secretPath("password_file", baseDir: baseDir, privateFile: true),
+            caFile: secretPath("ca_file", baseDir: baseDir, privateFile: false),
+            certFile: secretPath("cert_file", baseDir: baseDir, privateFile: false),
+            keyFile: secretPath("key_file", baseDir: baseDir, privateFile: true),
             tls: bool("mqtt", "tls") ?? false,
             window: int("mqtt", "window", range: 1...65535) ?? 100,
             protocolVersion: int("mqtt", "protocol", range: 4...5, hint: "5 for MQTT 5 (falls back to 3.1.1), 4 for MQTT 3.1.1 only") ?? 5,
             awaitReceipts: bool("mqtt", "await_receipts") ?? false,
             receiptTimeoutSeconds: int("mqtt", "receipt_timeout_s", range: 5...86_400) ?? 60
         )
-        if mqtt.caFile != nil { mqtt.tls = true }
-        if (mqtt.certFile == nil) != (mqtt.keyFile == nil) {
-            let key = mqtt.certFile == nil ? "key_file" : "cert_file"
+        func isSet(_ key: String) -> Bool {
+            if case .string(let v)? = doc.tables["mqtt"]?.entries[key]?.value { return !v.isEmpty }
+            return false
+        }
+        let explicitTLS = bool("mqtt", "tls")
+        if isSet("ca_file") { mqtt.tls = true }
+        if isSet("cert_file") != isSet("key_file") {
+            let key = isSet("cert_file") ? "key_file" : "cert_file"
             fail("mqtt", key, "cert_file and key_file go together (a client certificate needs its key)")
         }
+        if secrets != .skip && !mqtt.tls {
+            // A password, or reports on a network, in the clear: refused unless `tls = false` says so on purpose.
+            let why: String?
+            if isSet("password_file") { why = "the password would cross the network unencrypted" }
+            else if !Self.isLoopback(mqtt.host) { why = "the reports would cross the network to \(mqtt.host) unencrypted" }
+            else { why = nil }
+            if let why {
+                if explicitTLS == false {
+                    note("mqtt", "tls", "is false: \(why)")
+                } else {
+                    fail("mqtt", isSet("password_file") ? "password_file" : "host",
+                         "\(why): set ca_file (or tls = true for the system's CA store), or write tls = false to accept that")
+                }
+            }
+        }
         return mqtt
+    }
+
+    /// A host on this machine: the loopback addresses and names.
+    static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased()
+        return h == "localhost" || h == "ip6-localhost" || h == "::1" || h == "[::1]" || h.hasPrefix("127.")
+            || h.hasSuffix(".localhost")
     }
 
     mutating func warnUnknown(known: [String: Set<String>]) {

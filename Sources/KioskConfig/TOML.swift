@@ -2,8 +2,9 @@
 ///
 /// Supported: `# comments`, `[table]` headers (bare or dotted names), `key = value` with bare or quoted keys,
 /// basic strings ("…" with the TOML escapes), literal strings ('…'), integers (sign, `_` separators, 0x/0o/0b),
-/// floats, booleans, and arrays (also over several lines, with a trailing comma). Anything else (inline tables,
-/// multi-line strings, dates) is refused with the line where it stands, never silently misread.
+/// floats, booleans, and arrays (also over several lines, at any indentation, with comments, blank lines and a
+/// trailing comma; nested at most `TOMLParser.maxArrayDepth` deep). Anything else (inline tables, multi-line
+/// strings, dates) is refused with the line where it stands, never silently misread.
 public enum TOMLValue: Equatable, Sendable {
     case string(String)
     case integer(Int64)
@@ -46,15 +47,22 @@ public struct TOMLSyntaxError: Error, Equatable, Sendable {
     public var message: String
 }
 
+/// Reads the configuration file's TOML (see `TOMLValue` for the subset) into tables of keys with their lines.
 public enum TOMLParser {
+    /// How deeply arrays may be nested (`[[[…]]]`). The reader is recursive, so a bound keeps a hostile or broken
+    /// file from exhausting the stack; the configuration needs two levels at most.
+    public static let maxArrayDepth = 32
+
+    /// Parses `text`, or throws the first problem with the line of its key (for a value over several lines, the
+    /// line where the key stands).
     public static func parse(_ text: String) throws(TOMLSyntaxError) -> TOMLDocument {
         var doc = TOMLDocument()
         var current = ""
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
         var i = 0
         while i < lines.count {
             let lineNo = i + 1
-            var s = Scanner(chars: lines[i], line: lineNo)
+            var s = Scanner(lines: lines, row: i)
             s.skipSpace()
             if s.atEnd || s.peek == "#" { i += 1; continue }
             if s.peek == "[" {
@@ -81,40 +89,36 @@ public enum TOMLParser {
             s.skipSpace()
             guard s.consume("=") else { throw TOMLSyntaxError(line: lineNo, key: key, message: "expected = after the key") }
             s.skipSpace()
-            // A value may continue over the next lines (arrays): feed more lines to the scanner when it asks.
-            var value: TOMLValue
-            while true {
-                do {
-                    value = try s.value(key: key)
-                    try s.expectLineEnd()
-                    break
-                } catch let e where e.message == Scanner.needMore {
-                    i += 1
-                    guard i < lines.count else { throw TOMLSyntaxError(line: lineNo, key: key, message: "the array is not closed with ]") }
-                    lines[i - 1].append("\n")
-                    var joined = lines[i - 1]
-                    joined.append(contentsOf: lines[i])
-                    lines[i] = joined
-                    s = Scanner(chars: lines[i], line: lineNo)
-                    _ = try s.key(); s.skipSpace(); _ = s.consume("="); s.skipSpace()
-                }
-            }
+            // An array may go on over the next lines: the scanner reads them, and the loop goes on after its last.
+            let value = try s.value(key: key, depth: 0)
+            try s.expectLineEnd()
             if doc.tables[current]!.entries[key] != nil {
                 throw TOMLSyntaxError(line: lineNo, key: key, message: "is set twice (first on line \(doc.tables[current]!.entries[key]!.line))")
             }
             doc.tables[current]!.entries[key] = TOMLEntry(value: value, line: lineNo)
             doc.tables[current]!.order.append(key)
-            i += 1
+            i = s.row + 1
         }
         return doc
     }
 
+    /// Reads one line at a time; only an array moves it on to the next lines (`nextLine`). Errors carry the line
+    /// where the scanner started, which is the line of the key.
     struct Scanner {
-        static let needMore = "\u{0}need more input"
+        let lines: [[Unicode.Scalar]]
+        /// Index in `lines` of the line being read.
+        private(set) var row: Int
         var chars: [Unicode.Scalar]
         var pos = 0
+        /// The line number errors are reported on (1-based).
         let line: Int
-        init(chars: [Unicode.Scalar], line: Int) { self.chars = chars; self.line = line }
+
+        init(lines: [[Unicode.Scalar]], row: Int) {
+            self.lines = lines
+            self.row = row
+            self.chars = lines[row]
+            self.line = row + 1
+        }
 
         var atEnd: Bool { pos >= chars.count }
         var peek: Unicode.Scalar? { pos < chars.count ? chars[pos] : nil }
@@ -124,20 +128,35 @@ public enum TOMLParser {
             return false
         }
         mutating func skipSpace() { while let c = peek, c == " " || c == "\t" || c == "\r" { pos += 1 } }
-        /// Skips white space, newlines and comments (inside arrays).
-        mutating func skipSpaceAndComments() {
-            while let c = peek {
-                if c == " " || c == "\t" || c == "\r" || c == "\n" { pos += 1 }
-                else if c == "#" { while let d = peek, d != "\n" { _ = d; pos += 1 } }
-                else { break }
+
+        /// Moves to the start of the next line; false at the end of the file.
+        mutating func nextLine() -> Bool {
+            guard row + 1 < lines.count else { return false }
+            row += 1
+            chars = lines[row]
+            pos = 0
+            return true
+        }
+
+        /// Inside an array: skips white space, comments, blank lines and line ends up to the next thing to read.
+        /// Throws when the file ends first.
+        mutating func skipInsideArray(key: String) throws(TOMLSyntaxError) {
+            while true {
+                skipSpace()
+                if !atEnd && peek != "#" { return }
+                guard nextLine() else { throw error(key, "the array is not closed with ]") }
             }
         }
+
         func error(_ key: String?, _ message: String) -> TOMLSyntaxError { TOMLSyntaxError(line: line, key: key, message: message) }
+
+        /// " (on line N)" when the scanner has moved past the key's line, so a problem deep in a long array is found.
+        var whereNote: String { row + 1 == line ? "" : " (on line \(row + 1))" }
 
         mutating func expectLineEnd() throws(TOMLSyntaxError) {
             skipSpace()
             if atEnd || peek == "#" { return }
-            throw error(nil, "unexpected text after the value: \(String(String.UnicodeScalarView(chars[pos...])).prefix(20))")
+            throw error(nil, "unexpected text after the value: \(String(String.UnicodeScalarView(chars[pos...])).prefix(20))\(whereNote)")
         }
 
         mutating func key() throws(TOMLSyntaxError) -> String {
@@ -151,7 +170,8 @@ public enum TOMLParser {
             return String(out)
         }
 
-        mutating func value(key: String) throws(TOMLSyntaxError) -> TOMLValue {
+        /// One value; `depth` is the number of arrays it stands in.
+        mutating func value(key: String, depth: Int) throws(TOMLSyntaxError) -> TOMLValue {
             guard let c = peek else { throw error(key, "a value is missing after =") }
             switch c {
             case "\"":
@@ -160,7 +180,7 @@ public enum TOMLParser {
                 }
                 return .string(try basicString(key: key))
             case "'": return .string(try literalString(key: key))
-            case "[": return try array(key: key)
+            case "[": return try array(key: key, depth: depth + 1)
             case "{": throw error(key, "inline tables are not used in this file; use a [table] section")
             case "t", "f":
                 let rest = String(String.UnicodeScalarView(chars[pos...]))
@@ -174,7 +194,7 @@ public enum TOMLParser {
 
         mutating func number(key: String) throws(TOMLSyntaxError) -> TOMLValue {
             var raw = ""
-            while let c = peek, !(c == " " || c == "\t" || c == "#" || c == "," || c == "]" || c == "\n" || c == "\r") {
+            while let c = peek, !(c == " " || c == "\t" || c == "#" || c == "," || c == "]" || c == "\r") {
                 raw.unicodeScalars.append(c); pos += 1
             }
             let clean = String(raw.filter { $0 != "_" })
@@ -183,23 +203,26 @@ public enum TOMLParser {
                 if let v = Int64(clean.dropFirst(2), radix: radix) { return .integer(v) }
             }
             if let d = Double(clean), clean.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { return .float(d) }
-            if raw.isEmpty { throw error(key, "a value is missing after =") }
-            throw error(key, "\(raw.prefix(30)) is not a value; strings need quotes, e.g. \"\(raw.prefix(30))\"")
+            if raw.isEmpty { throw error(key, "a value is missing\(whereNote)") }
+            throw error(key, "\(raw.prefix(30)) is not a value; strings need quotes, e.g. \"\(raw.prefix(30))\"\(whereNote)")
         }
 
-        mutating func array(key: String) throws(TOMLSyntaxError) -> TOMLValue {
+        /// An array whose `[` is at `pos`, the `depth`-th one counted from the key. Its items, commas, comments and
+        /// blank lines may be spread over any number of lines, at any indentation, with a comma after the last item.
+        mutating func array(key: String, depth: Int) throws(TOMLSyntaxError) -> TOMLValue {
+            guard depth <= TOMLParser.maxArrayDepth else {
+                throw error(key, "arrays are nested deeper than \(TOMLParser.maxArrayDepth) levels")
+            }
             pos += 1
             var items: [TOMLValue] = []
             while true {
-                skipSpaceAndComments()
-                if atEnd { throw error(key, Scanner.needMore) }
+                try skipInsideArray(key: key)
                 if consume("]") { return .array(items) }
-                items.append(try value(key: key))
-                skipSpaceAndComments()
-                if atEnd { throw error(key, Scanner.needMore) }
+                items.append(try value(key: key, depth: depth))
+                try skipInsideArray(key: key)
                 if consume(",") { continue }
                 if consume("]") { return .array(items) }
-                throw error(key, "expected , or ] in the array")
+                throw error(key, "expected , or ] after an item of the array\(whereNote)")
             }
         }
 
@@ -209,10 +232,9 @@ public enum TOMLParser {
             while let c = peek {
                 pos += 1
                 if c == "'" { return String(out) }
-                if c == "\n" { break }
                 out.append(c)
             }
-            throw error(key, "the string is not closed with '")
+            throw error(key, "the string is not closed with '\(whereNote)")
         }
 
         mutating func basicString(key: String?) throws(TOMLSyntaxError) -> String {
@@ -222,7 +244,6 @@ public enum TOMLParser {
                 pos += 1
                 switch c {
                 case "\"": return String(out)
-                case "\n": throw error(key, "the string is not closed with \"")
                 case "\\":
                     guard let e = peek else { break }
                     pos += 1
@@ -246,7 +267,7 @@ public enum TOMLParser {
                 default: out.append(c)
                 }
             }
-            throw error(key, "the string is not closed with \"")
+            throw error(key, "the string is not closed with \"\(whereNote)")
         }
     }
 }

@@ -18,7 +18,7 @@ struct CollectCommand: ParsableCommand {
     @OptionGroup var options: CentralConfigOption
 
     func run() throws {
-        let config = try options.load()
+        let config = try options.load(secrets: .resolve)
         let password: String?
         do { password = try Configuration.readPassword(config.mqtt, sourcePath: config.sourcePath) } catch {
             printError(error.description)

@@ -38,9 +38,9 @@ struct CentralConfigOption: ParsableArguments {
     var resolvedPath: String { CentralConfiguration.resolvePath(config) }
 
     /// Loads the file; on problems prints `file:line: key: what is wrong` for each and exits 78.
-    func load(checkFiles: Bool = true) throws -> CentralConfiguration {
+    func load(checkFiles: Bool = true, secrets: SecretPaths = .skip) throws -> CentralConfiguration {
         do {
-            return try CentralConfiguration.load(path: resolvedPath, checkFiles: checkFiles)
+            return try CentralConfiguration.load(path: resolvedPath, checkFiles: checkFiles, secrets: secrets)
         } catch {
             for e in error.errors { printError(e.description) }
             throw ExitCode(ExitStatus.config)
@@ -71,7 +71,7 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         let path = options.resolvedPath
         do {
-            let c = try CentralConfiguration.load(path: path)
+            let c = try CentralConfiguration.load(path: path, secrets: .note)
             for w in c.warnings { printError(w.description) }
             print("\(path): ok (database \(c.databasePath), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : ""), client id \(c.central.clientID))")
         } catch {

@@ -6,14 +6,14 @@ struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Check the configuration file.",
-        discussion: "Prints `file:line: key: what is wrong` for every problem and exits 78, or says it is fine and exits 0. Unknown keys are warned about, not refused."
+        discussion: "Prints `file:line: key: what is wrong` for every problem and exits 78, or says it is fine and exits 0. Unknown keys, and secret files this shell cannot see (an unset $CREDENTIALS_DIRECTORY, a file only the gateway's user reads), are notes, not errors."
     )
     @OptionGroup var options: ConfigOption
 
     func run() throws {
         let path = options.resolvedPath
         do {
-            let c = try Configuration.load(path: path)
+            let c = try Configuration.load(path: path, secrets: .note)
             for w in c.warnings { printError(w.description) }
             print("\(path): ok (kiosk \(c.kiosk.id), outbox \(c.storage.path), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : ""))")
         } catch {

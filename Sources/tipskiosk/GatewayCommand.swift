@@ -19,7 +19,7 @@ struct GatewayCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
-        let config = try options.load()
+        let config = try options.load(secrets: .resolve)
         let password: String?
         do { password = try Configuration.readPassword(config.mqtt, sourcePath: config.sourcePath) } catch {
             printError(error.description)

@@ -40,10 +40,11 @@ struct ConfigOption: ParsableArguments {
 
     var resolvedPath: String { Configuration.resolvePath(config) }
 
-    /// Loads the file; on problems prints `file:line: key: what is wrong` for each and exits 78.
-    func load(checkFiles: Bool = true) throws -> Configuration {
+    /// Loads the file; on problems prints `file:line: key: what is wrong` for each and exits 78. Only the
+    /// gateway resolves the `[mqtt]` secret paths (`secrets: .resolve`); every other command leaves them alone.
+    func load(checkFiles: Bool = true, secrets: SecretPaths = .skip) throws -> Configuration {
         do {
-            return try Configuration.load(path: resolvedPath, checkFiles: checkFiles)
+            return try Configuration.load(path: resolvedPath, checkFiles: checkFiles, secrets: secrets)
         } catch {
             for e in error.errors { printError(e.description) }
             throw Exit.config

@@ -82,8 +82,8 @@ import TestSupport
                                         path: "/etc/tipskiosk/t.toml")
         #expect(c.storage.path == "/etc/tipskiosk/data/o.sqlite")
         let d = TempDir()
-        _ = FileManager.default.createFile(atPath: d.file("pw"), contents: Data("secret".utf8))
-        let c2 = try Configuration.parse(text: "[kiosk]\nid = \"k\"\nsite = \"s\"\n[mqtt]\npassword_file = \"$CREDENTIALS_DIRECTORY/pw\"\n",
+        _ = FileManager.default.createFile(atPath: d.file("pw"), contents: Data("secret".utf8), attributes: [.posixPermissions: 0o600])
+        let c2 = try Configuration.parse(text: "[kiosk]\nid = \"k\"\nsite = \"s\"\n[mqtt]\npassword_file = \"$CREDENTIALS_DIRECTORY/pw\"\ntls = false\n",
                                          path: "/x/t.toml", environment: ["CREDENTIALS_DIRECTORY": d.path])
         #expect(c2.mqtt.passwordFile == d.file("pw"))
         do {
