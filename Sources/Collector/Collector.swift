@@ -192,14 +192,17 @@ public final class Collector: MQTTClientDelegate {
             client = c
             link.startedConnecting(now: now)
             try c.connect()
+        } catch let error as MQTTError where error.mosquittoCode == MQTTError.tlsCode && client != nil {
+            // On loopback the TLS handshake can fail inside connect() already: say why, as after a handshake.
+            connectionFailed(client!.describeFailure(reasonCode: MQTTError.tlsCode), now: now)
         } catch {
             connectionFailed("\(error)", now: now)
         }
     }
 
-    private func connectionFailed(_ why: String, now: Double, retryNow: Bool = false) {
+    private func connectionFailed(_ why: String, now: Double, retryNow: Bool = false, disconnectCode: Int32? = nil) {
         if let c = client { retired.append(c); client = nil }
-        let (delay, isNews) = link.failed(why, now: now, retryNow: retryNow, using: &rng)
+        let (delay, isNews) = link.failed(why, now: now, retryNow: retryNow, disconnectCode: disconnectCode, using: &rng)
         if isNews {
             Log.warning("broker \(config.mqtt.host):\(config.mqtt.port): \(why); retrying in \(Int(delay.rounded(.up))) s")
         }
@@ -228,7 +231,7 @@ public final class Collector: MQTTClientDelegate {
     public func mqttDidDisconnect(_ client: MQTTClient, reasonCode: Int32) {
         guard client === self.client else { return }
         if stopping && reasonCode == 0 { return }
-        connectionFailed(MQTTClient.describeDisconnect(reasonCode: reasonCode), now: monotonicSeconds())
+        connectionFailed(client.describeFailure(reasonCode: reasonCode), now: monotonicSeconds(), disconnectCode: reasonCode)
     }
 
     public func mqttDidPublish(_ client: MQTTClient, messageID: Int32, reasonCode: Int32) {

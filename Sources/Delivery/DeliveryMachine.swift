@@ -18,24 +18,27 @@ public struct OutboxWork: Sendable, Equatable {
     public var awaitReceipt: [Int64] = []
     /// Rows that waited too long for a receipt: back to pending, to be sent again with the same `id` and `seq`.
     public var requeue: [Int64] = []
+    /// Rows the broker refused for now (PUBACK 0x80, 0x97): from in flight back to pending, sent again later.
+    public var retry: [Int64] = []
     /// Take pending rows with a seq above this one…
     public var takeAfter: Int64 = 0
     /// …at most this many (0: take nothing).
     public var takeLimit: Int = 0
 
     public init(delete: [Int64] = [], deleteRanges: [ClosedRange<Int64>] = [], awaitReceipt: [Int64] = [],
-                requeue: [Int64] = [], takeAfter: Int64 = 0, takeLimit: Int = 0) {
+                requeue: [Int64] = [], retry: [Int64] = [], takeAfter: Int64 = 0, takeLimit: Int = 0) {
         self.delete = delete
         self.deleteRanges = deleteRanges
         self.awaitReceipt = awaitReceipt
         self.requeue = requeue
+        self.retry = retry
         self.takeAfter = takeAfter
         self.takeLimit = takeLimit
     }
 
     /// True when there is nothing to write and nothing to take.
     public var isEmpty: Bool {
-        delete.isEmpty && deleteRanges.isEmpty && awaitReceipt.isEmpty && requeue.isEmpty && takeLimit == 0
+        delete.isEmpty && deleteRanges.isEmpty && awaitReceipt.isEmpty && requeue.isEmpty && retry.isEmpty && takeLimit == 0
     }
 }
 
@@ -75,8 +78,12 @@ public enum DeliveryEffect<Row: Deliverable> {
     case exchange(OutboxWork)
     /// Publish this report (QoS 1) and report its PUBACK as `.puback(seq:reasonCode:)`.
     case publish(Row)
-    /// The broker refused this report (PUBACK reason code >= 0x80): move it to the dead letters with the code.
+    /// The broker refused this report for good (PUBACK 0x87 not authorized, 0x99 payload format invalid, …): move
+    /// it to the dead letters with the code.
     case deadLetter(seq: Int64, reasonCode: Int32)
+    /// The broker refused this report for now (0x80 unspecified error, 0x97 quota exceeded): it goes back to the
+    /// queue and nothing is sent for `retryIn` seconds (doubling up to a minute while it lasts).
+    case refusedForNow(seq: Int64, reasonCode: Int32, retryIn: Double)
     /// The counts others see (pending, awaiting a receipt, dead letters) changed: refresh the status.
     case statusChanged
 }
@@ -127,6 +134,9 @@ public struct DeliveryMachine<Row: Deliverable> {
     /// The work of the current or last `.exchange`, kept until it succeeded.
     private var work = OutboxWork()
     private var exchangeOutstanding = false
+    /// After a refusal for now: take nothing before this time; the pause doubles while refusals go on.
+    private var pausedUntil: Double?
+    private var pause = 0.0
 
     public init(settings: Settings) { self.settings = settings }
 
@@ -134,11 +144,20 @@ public struct DeliveryMachine<Row: Deliverable> {
     public var inFlightCount: Int { inFlight.count }
     /// Reports acknowledged by the broker and waiting for the collector's receipt.
     public var awaitingCount: Int { awaiting.count }
-    /// The earliest receipt deadline (monotonic seconds), for the loop's poll timeout; nil when none.
-    public var nextDeadline: Double? { awaiting.values.min() }
+    /// The earliest receipt deadline or end of a pause after a refusal for now (monotonic seconds), for the
+    /// loop's poll timeout; nil when none.
+    public var nextDeadline: Double? {
+        let receipts = awaiting.values.min()
+        guard let pause = pausedUntil else { return receipts }
+        return min(pause, receipts ?? pause)
+    }
+
+    /// PUBACK reason codes that say "not now" rather than "never": sent again after a pause.
+    public static func isTemporary(reasonCode: Int32) -> Bool { reasonCode == 0x80 || reasonCode == 0x97 }
     /// True when acknowledged rows still wait to be deleted or marked (the stop flushes them).
     public var hasUnwrittenAcks: Bool {
         !work.delete.isEmpty || !work.deleteRanges.isEmpty || !work.awaitReceipt.isEmpty || !work.requeue.isEmpty
+            || !work.retry.isEmpty
     }
 
     /// Feeds one event; returns what to do, in order.
@@ -185,7 +204,16 @@ public struct DeliveryMachine<Row: Deliverable> {
             return []
         case .puback(let seq, let code):
             guard inFlight.remove(seq) != nil else { return [] }
+            if code >= 0x80 && Self.isTemporary(reasonCode: code) {
+                work.retry.append(seq)
+                pause = min(60, max(1, pause * 2))
+                pausedUntil = lastNow + pause
+                lastTaken = min(lastTaken, seq - 1)
+                mayHaveMore = true
+                return [.refusedForNow(seq: seq, reasonCode: code, retryIn: pause)]
+            }
             if code >= 0x80 { return [.deadLetter(seq: seq, reasonCode: code), .statusChanged] }
+            pause = 0
             if let receipts = settings.receipts {
                 work.awaitReceipt.append(seq)
                 awaiting[seq] = lastNow + receipts.timeout
@@ -225,6 +253,7 @@ public struct DeliveryMachine<Row: Deliverable> {
 
     private mutating func turn(now: Double) -> [DeliveryEffect<Row>] {
         lastNow = now
+        if let until = pausedUntil, now >= until { pausedUntil = nil }
         var effects: [DeliveryEffect<Row>] = []
         if settings.receipts != nil, let first = nextDeadline, first <= now {
             let late = awaiting.filter { $0.value <= now }.map(\.key).sorted()
@@ -246,7 +275,7 @@ public struct DeliveryMachine<Row: Deliverable> {
 
     /// How many rows the next take may bring.
     private var room: Int {
-        guard connected && !broken && !stopping && mayHaveMore else { return 0 }
+        guard connected && !broken && !stopping && mayHaveMore && pausedUntil == nil else { return 0 }
         var r = window - inFlight.count
         if let receipts = settings.receipts { r = min(r, receipts.limit - inFlight.count - awaiting.count) }
         return max(0, r)

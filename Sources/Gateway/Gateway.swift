@@ -226,18 +226,21 @@ public final class Gateway: MQTTClientDelegate {
             link.startedConnecting(now: now)
             try c.connect()
             setGatewayState("connecting")
+        } catch let error as MQTTError where error.mosquittoCode == MQTTError.tlsCode && client != nil {
+            // On loopback the TLS handshake can fail inside connect() already: say why, as after a handshake.
+            connectionFailed(client!.describeFailure(reasonCode: MQTTError.tlsCode), now: now)
         } catch {
             connectionFailed("\(error)", now: now)
         }
     }
 
     /// Gives up this connection attempt or connection and schedules the next one with backoff.
-    private func connectionFailed(_ why: String, now: Double, retryNow: Bool = false) {
+    private func connectionFailed(_ why: String, now: Double, retryNow: Bool = false, disconnectCode: Int32? = nil) {
         if let c = client { retiredClients.append(c); client = nil }
         deliver(.linkDown)
         seqOfMessage.removeAll()
         statusMessageIDs.removeAll()
-        let (delay, isNews) = link.failed(why, now: now, retryNow: retryNow, using: &rng)
+        let (delay, isNews) = link.failed(why, now: now, retryNow: retryNow, disconnectCode: disconnectCode, using: &rng)
         if isNews {
             Log.warning("broker \(config.mqtt.host):\(config.mqtt.port): \(why); retrying in \(String(format1: delay)) s")
         }
@@ -279,7 +282,7 @@ public final class Gateway: MQTTClientDelegate {
         if stopping && reasonCode == 0 { return }
         let now = monotonicSeconds()
         if link.isConnected || reasonCode != 0 {
-            connectionFailed(MQTTClient.describeDisconnect(reasonCode: reasonCode), now: now)
+            connectionFailed(client.describeFailure(reasonCode: reasonCode), now: now, disconnectCode: reasonCode)
         } else {
             connectionFailed("connection closed", now: now)
         }
@@ -369,6 +372,11 @@ public final class Gateway: MQTTClientDelegate {
                     Log.error("outbox: cannot record the dead letter for seq \(seq): \(error); it will be sent again")
                 }
                 lastError = "report seq \(seq) refused: \(reason)"
+                setGatewayState("connected")
+            case .refusedForNow(let seq, let code, let retryIn):
+                let reason = MQTTClient.describeReason(code: code)
+                Log.warning("the broker refused report seq \(seq) for now: \(reason); sending again in \(String(format1: retryIn)) s")
+                lastError = "report seq \(seq) refused for now: \(reason); sending again in \(String(format1: retryIn)) s"
                 setGatewayState("connected")
             case .statusChanged:
                 statusDirty = true

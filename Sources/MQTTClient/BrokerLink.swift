@@ -23,7 +23,10 @@ public struct BrokerLink: Sendable {
     public static let connectTimeout = 20.0
 
     public private(set) var state: State = .waiting(until: 0)
+    /// The protocol of the next attempt.
     public private(set) var protocolVersion: MQTTOptions.ProtocolVersion
+    /// The protocol to try first (`[mqtt] protocol`); a fallback to 3.1.1 lasts only until it is tried again.
+    public let preferredVersion: MQTTOptions.ProtocolVersion
     /// Why the last attempt or connection failed; nil once connected.
     public private(set) var lastFailure: String?
     private var backoff = Backoff(initial: 1, maximum: 60)
@@ -31,6 +34,7 @@ public struct BrokerLink: Sendable {
     /// `protocolVersion` is the one to try first (`[mqtt] protocol`: 5 or 4).
     public init(protocolVersion: MQTTOptions.ProtocolVersion) {
         self.protocolVersion = protocolVersion
+        self.preferredVersion = protocolVersion
     }
 
     public var isConnected: Bool { state == .connected }
@@ -59,15 +63,34 @@ public struct BrokerLink: Sendable {
 
     /// Records a failed attempt or a lost connection and schedules the next attempt (at once with `retryNow`,
     /// else after the backoff). Returns the delay, and whether it is news worth a log line (a new reason, or a
-    /// connection that was up).
-    public mutating func failed(_ why: String, now: Double, retryNow: Bool = false,
+    /// connection that was up). `disconnectCode` is libmosquitto's code when the socket closed.
+    ///
+    /// Which protocol comes next: a connection that was up, or an attempt under 3.1.1 that failed, goes back to
+    /// the preferred one (one refusal of MQTT 5 does not pin 3.1.1 for good); an MQTT 5 attempt that the broker
+    /// closed without any CONNACK (a 3.1.1-only broker that drops an MQTT 5 CONNECT, as RabbitMQ's MQTT plugin
+    /// does) is followed at once by a 3.1.1 attempt.
+    public mutating func failed(_ why: String, now: Double, retryNow: Bool = false, disconnectCode: Int32? = nil,
                                 using rng: inout some RandomNumberGenerator) -> (delay: Double, isNews: Bool) {
         let isNews = why != lastFailure || state == .connected
+        var retryNow = retryNow
+        if case .connecting = state, !retryNow {
+            if protocolVersion == .v5, disconnectCode == Self.connectionLost {
+                protocolVersion = .v311
+                retryNow = true
+            } else {
+                protocolVersion = preferredVersion
+            }
+        } else if state == .connected {
+            protocolVersion = preferredVersion
+        }
         let delay = retryNow ? 0 : backoff.nextDelay(using: &rng)
         state = .waiting(until: now + delay)
         lastFailure = why
         return (delay, isNews)
     }
+
+    /// libmosquitto's MOSQ_ERR_CONN_LOST: the broker closed the socket.
+    static let connectionLost: Int32 = 7
 
     /// Reads a CONNACK's reason code: connected, or what to do instead.
     public mutating func connack(reasonCode: Int32) -> ConnackOutcome {

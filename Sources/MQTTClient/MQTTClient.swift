@@ -254,6 +254,12 @@ public final class MQTTClient {
         if let tls = options.tls {
             if tls.caFile == nil {
                 try check(mosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "use the system CA store")
+                // mosquitto_tls_set needs a CA file or folder; only it sends a client certificate. The system's
+                // folder of hashed certificates serves for the CA side here.
+                if tls.certFile != nil {
+                    try check(mosquitto_tls_set(handle, nil, Self.systemCAPath, tls.certFile, tls.keyFile, nil),
+                              "TLS files (the system's CA store \(Self.systemCAPath), cert \(tls.certFile ?? "-"), key \(tls.keyFile ?? "-"))")
+                }
             } else {
                 try check(mosquitto_tls_set(handle, tls.caFile, nil, tls.certFile, tls.keyFile, nil),
                           "TLS files (ca \(tls.caFile ?? "-"), cert \(tls.certFile ?? "-"), key \(tls.keyFile ?? "-"))")
@@ -529,6 +535,30 @@ public final class MQTTClient {
     }
 
     // MARK: - Reason codes for people
+
+    /// The folder of the system's trusted CA certificates (Debian's ca-certificates).
+    public static let systemCAPath = "/etc/ssl/certs"
+
+    /// Why this client's connection failed, for `last_error` and the log: the text of the code of
+    /// ``MQTTClientDelegate/mqttDidDisconnect(_:reasonCode:)``, and for a TLS failure the broker, OpenSSL's reason,
+    /// why the certificate was not accepted (``TLSDiagnosis``: unknown issuer, expired, host name mismatch), and
+    /// the CA file. May make one short TLS connection of its own for that (at most a few seconds).
+    public func describeFailure(reasonCode: Int32) -> String {
+        guard reasonCode == Int32(MOSQ_ERR_TLS.rawValue), let tls = options.tls else {
+            return Self.describeDisconnect(reasonCode: reasonCode)
+        }
+        // "OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed" → "certificate verify failed"
+        let openssl = lastErrorLogMessage.map { line in
+            String(line.split(separator: ":", omittingEmptySubsequences: true).last ?? Substring(line))
+        } ?? "the TLS handshake failed"
+        var text = "TLS with \(options.host):\(options.port): \(openssl)"
+        if openssl.contains("verify failed"),
+           let why = TLSDiagnosis.diagnose(host: options.host, port: options.port, caFile: tls.caFile,
+                                           certFile: tls.certFile, keyFile: tls.keyFile) {
+            text += ": " + why
+        }
+        return text + " (CA: \(tls.caFile ?? "the system's CA store"))"
+    }
 
     /// True when a CONNACK reason code means "this broker does not speak the
     /// protocol version we asked for": 0x84 (MQTT 5 *Unsupported Protocol

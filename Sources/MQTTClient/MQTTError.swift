@@ -28,6 +28,9 @@ public enum MQTTError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidArgument(String)
 
     /// The `MOSQ_ERR_*` code behind the error, if there is one.
+    /// libmosquitto's MOSQ_ERR_TLS: the TLS handshake or a TLS read or write failed.
+    public static let tlsCode = Int32(MOSQ_ERR_TLS.rawValue)
+
     public var mosquittoCode: Int32? {
         switch self {
         case .library(_, let code, _), .connectionLost(_, let code): return code

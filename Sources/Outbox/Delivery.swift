@@ -78,6 +78,13 @@ extension Outbox {
                     try a.run()
                 }
             }
+            if !work.retry.isEmpty {
+                let q = try db.statement("UPDATE reports SET state = 0 WHERE seq = ? AND state = 1")
+                for seq in work.retry {
+                    q.bind(1, seq)
+                    try q.run()
+                }
+            }
             if !work.requeue.isEmpty {
                 let q = try db.statement("UPDATE reports SET state = 0 WHERE seq = ? AND state = 3")
                 for seq in work.requeue {

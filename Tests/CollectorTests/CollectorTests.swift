@@ -223,10 +223,10 @@ import TestSupport
         #expect(shares.allSatisfy { $0 > 0 }, "both took a share: \(shares)")
     }
 
-    @Test("The example broker ACL (config/mosquitto-acl.conf) lets each kiosk send and get its receipts, and no more")
+    @Test("The example broker ACL (config/broker/acl) lets each kiosk send and get its receipts, and no more")
     func exampleACL() throws {
         let root = DemoAndPictureTests.repository
-        let broker = try TestBroker(extraConfig: ["acl_file \(root)/config/mosquitto-acl.conf"])
+        let broker = try TestBroker(extraConfig: ["acl_file \(root)/config/broker/acl"])
         let central = try Self.startCollector(port: broker.port, clientID: "lagesbild-collect",
                                                                     extraMQTT: #"username = "lagesbild-collect""#)
         defer { central.collector.terminate() }

@@ -37,11 +37,13 @@ struct Driver {
             for r in work.deleteRanges { for s in r where outbox[s] != nil { outbox[s] = nil; deleted.append(s) } }
             for s in work.awaitReceipt where outbox[s] == 1 { outbox[s] = 3 }
             for s in work.requeue where outbox[s] == 3 { outbox[s] = 0 }
+            for s in work.retry where outbox[s] == 1 { outbox[s] = 0 }
             let taken = outbox.filter { $0.value == 0 && $0.key > work.takeAfter }.map(\.key).sorted().prefix(work.takeLimit)
             for s in taken { outbox[s] = 1 }
             send(.exchanged(taken: taken.map(Row.init)))
         case .publish(let row): published.append(row.seq)
         case .deadLetter(let seq, _): dead.append(seq); outbox[seq] = 2
+        case .refusedForNow: break
         case .statusChanged: statusChanges += 1
         }
     }
@@ -252,5 +254,44 @@ struct DeliveryMachineTests {
         d.send(.receipt(seqs: [-5...0], now: 0))
         d.send(.turn(now: 0))
         #expect(d.state(0) == [1, 2])
+    }
+}
+
+@Suite("DeliveryMachine: refusals for now are retried with a pause, refusals for good are dead letters")
+struct RefusalTests {
+    @Test func quotaExceededIsRetriedAfterAPauseThatDoubles() {
+        var d = Driver(stored: 1...3)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        #expect(d.published == [1, 2, 3])
+        d.send(.puback(seq: 1, reasonCode: 0x97))
+        d.send(.puback(seq: 2, reasonCode: 0))
+        d.send(.puback(seq: 3, reasonCode: 0x97))
+        d.send(.turn(now: 0.1))
+        #expect(d.dead.isEmpty, "0x97 is not a dead letter")
+        #expect(d.deleted == [2])
+        #expect(d.state(0) == [1, 3], "back in the queue")
+        #expect(d.machine.nextDeadline != nil)
+        d.send(.turn(now: 0.5))
+        #expect(d.published == [1, 2, 3], "paused")
+        d.send(.turn(now: 3))
+        #expect(d.published == [1, 2, 3, 1, 3], "sent again, oldest first, same seqs")
+        d.ackAll()
+        d.send(.turn(now: 3.1))
+        #expect(d.outbox.isEmpty)
+    }
+
+    @Test func unspecifiedErrorIsTemporaryNotAuthorizedIsPermanent() {
+        #expect(DeliveryMachine<Row>.isTemporary(reasonCode: 0x80))
+        #expect(DeliveryMachine<Row>.isTemporary(reasonCode: 0x97))
+        for code: Int32 in [0x87, 0x99, 0x90, 0x83] { #expect(!DeliveryMachine<Row>.isTemporary(reasonCode: code)) }
+        var d = Driver(stored: 1...2)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        d.send(.puback(seq: 1, reasonCode: 0x99))
+        d.send(.puback(seq: 2, reasonCode: 0x80))
+        d.send(.turn(now: 0))
+        #expect(d.dead == [1])
+        #expect(d.state(0) == [2])
     }
 }

@@ -60,3 +60,44 @@ struct BrokerLinkTests {
         #expect(why.contains("0x87"))
     }
 }
+
+@Suite("BrokerLink: no protocol is pinned for good")
+struct BrokerLinkProtocolTests {
+    @Test func aFallbackLastsUntilTheConnectionIsLost() {
+        var rng = SplitMix(seed: 2)
+        var link = BrokerLink(protocolVersion: .v5)
+        link.startedConnecting(now: 0)
+        _ = link.connack(reasonCode: 0x84)
+        _ = link.failed("the broker does not speak MQTT 5", now: 0, retryNow: true, using: &rng)
+        #expect(link.protocolVersion == .v311)
+        link.startedConnecting(now: 0)
+        #expect(link.connack(reasonCode: 0) == .accepted)
+        _ = link.failed("The connection was lost.", now: 10, disconnectCode: 7, using: &rng)
+        #expect(link.protocolVersion == .v5, "the next connection tries MQTT 5 again")
+    }
+
+    @Test func aBrokerThatClosesAnMQTT5ConnectGetsA311AttemptAtOnce() {
+        var rng = SplitMix(seed: 3)
+        var link = BrokerLink(protocolVersion: .v5)
+        link.startedConnecting(now: 0)
+        let f = link.failed("The connection was lost.", now: 1, disconnectCode: 7, using: &rng)
+        #expect(link.protocolVersion == .v311)
+        #expect(f.delay == 0)
+        // If 3.1.1 fails too (the broker is simply gone), the next attempt, after the backoff, tries 5 again.
+        link.startedConnecting(now: 1)
+        _ = link.failed("Connection refused", now: 2, disconnectCode: 14, using: &rng)
+        #expect(link.protocolVersion == .v5)
+        // A refused connection (nothing listening) under 5 is no reason to change protocol.
+        link.startedConnecting(now: 5)
+        _ = link.failed("Connection refused", now: 6, disconnectCode: 14, using: &rng)
+        #expect(link.protocolVersion == .v5)
+    }
+
+    @Test func protocol4StaysOn311() {
+        var rng = SplitMix(seed: 4)
+        var link = BrokerLink(protocolVersion: .v311)
+        link.startedConnecting(now: 0)
+        _ = link.failed("The connection was lost.", now: 1, disconnectCode: 7, using: &rng)
+        #expect(link.protocolVersion == .v311)
+    }
+}
