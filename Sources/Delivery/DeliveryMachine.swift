@@ -185,7 +185,9 @@ public struct DeliveryMachine<Row: Deliverable> {
             return turn(now: now)
         case .exchanged(let rows):
             exchangeOutstanding = false
-            let hadAcks = !work.delete.isEmpty || !work.deleteRanges.isEmpty
+            // Any change of a row's state changes the counts others see (pending, awaiting a receipt).
+            let hadAcks = !work.delete.isEmpty || !work.deleteRanges.isEmpty || !work.awaitReceipt.isEmpty
+                || !work.requeue.isEmpty || !work.retry.isEmpty
             let requested = work.takeLimit
             work = OutboxWork()
             if rows.count < requested { mayHaveMore = false }

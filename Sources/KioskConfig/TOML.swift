@@ -58,7 +58,8 @@ public enum TOMLParser {
     public static func parse(_ text: String) throws(TOMLSyntaxError) -> TOMLDocument {
         var doc = TOMLDocument()
         var current = ""
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+        // Split on the scalar: as Characters, "\r\n" is one that is not "\n". A "\r" left at a line's end is white space.
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0) }
         var i = 0
         while i < lines.count {
             let lineNo = i + 1
