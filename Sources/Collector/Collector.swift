@@ -66,7 +66,10 @@ public final class Collector: MQTTClientDelegate {
 
     /// Runs until SIGTERM, SIGINT or SIGHUP; returns the exit status (0 on a clean stop).
     public func run() -> Int32 {
-        let signals = SignalFD([SIGTERM, SIGINT, SIGHUP])
+        guard let signals = SignalFD([SIGTERM, SIGINT, SIGHUP]) else {
+            Log.error("cannot receive SIGTERM through a signalfd (\(String(cString: strerror(errno)))); not starting, as the stop could not be clean")
+            return 71
+        }
         notifier.notify("READY=1\nSTATUS=Database open; connecting to \(config.mqtt.host):\(config.mqtt.port)")
         Log.info("lagesbild collect \(settings.version): database \(store.path), broker \(config.mqtt.host):\(config.mqtt.port), client id \(config.central.clientID)"
                  + (config.central.shareGroup.map { ", shared subscription group \($0)" } ?? ""))

@@ -6,13 +6,15 @@ import Glibc
 public final class SignalFD {
     /// The descriptor to poll for `POLLIN`.
     public let fd: Int32
-    /// Blocks `signals` for this thread and opens the descriptor that receives them.
-    public init(_ signals: [Int32]) {
+    /// Blocks `signals` for this thread and opens the descriptor that receives them; nil (with `errno`) when
+    /// the kernel gives none: then the daemon could not be stopped cleanly, and must not run.
+    public init?(_ signals: [Int32]) {
         var set = sigset_t()
         sigemptyset(&set)
         for s in signals { sigaddset(&set, s) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
         fd = signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        guard fd >= 0 else { return nil }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
     }
     deinit { close(fd) }
 

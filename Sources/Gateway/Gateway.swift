@@ -82,7 +82,10 @@ public final class Gateway: MQTTClientDelegate {
 
     /// Runs until SIGTERM, SIGINT or SIGHUP. Returns the exit status (0 on a clean stop).
     public func run() -> Int32 {
-        let signals = SignalFD([SIGTERM, SIGINT, SIGHUP])
+        guard let signals = SignalFD([SIGTERM, SIGINT, SIGHUP]) else {
+            Log.error("cannot receive SIGTERM through a signalfd (\(String(cString: strerror(errno)))); not starting, as the stop could not be clean")
+            return 71
+        }
         let dir = String(outbox.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
         let file = String(outbox.path.split(separator: "/").last ?? "")
         let watch = FolderWatch(folder: dir.isEmpty ? "." : dir, names: [file, file + "-wal"])
@@ -343,6 +346,7 @@ public final class Gateway: MQTTClientDelegate {
                 do {
                     let rows = try outbox.exchange(work, at: outbox.clock.now().unixMillis)
                     dbErrorSince = nil
+                    if !work.delete.isEmpty || !work.deleteRanges.isEmpty { truncateWALWhenDrained(taken: rows.count, work: work) }
                     deliver(.exchanged(taken: rows))
                 } catch {
                     deliver(.exchangeFailed)
@@ -383,6 +387,16 @@ public final class Gateway: MQTTClientDelegate {
             }
         }
     }
+
+    /// When a drain has emptied the queue, the WAL still holds the delivered reports' pages: a checkpoint that
+    /// truncates it lets them go (at most every 10 s; best effort, a reader may hold it back).
+    private func truncateWALWhenDrained(taken: Int, work: OutboxWork) {
+        let now = monotonicSeconds()
+        guard taken == 0, work.takeLimit > 0 || !link.isConnected, now >= nextWALTruncate else { return }
+        nextWALTruncate = now + 10
+        if (try? outbox.stats().pending) == 0 { outbox.reclaimSpace() }
+    }
+    private var nextWALTruncate = 0.0
 
     /// Deletes what was acknowledged, taking nothing (before a reconnect, at the stop).
     private func flushAcks(now: Double) {
@@ -450,7 +464,8 @@ public final class Gateway: MQTTClientDelegate {
 
     private func setGatewayState(_ broker: String) {
         let ms = outbox.clock.now().unixMillis
-        onlineSince = broker == "connected" ? outbox.clock.format(ms) : nil
+        // `since` is when the connection was made: a later word about it (a dead letter) does not move it.
+        if broker != "connected" { onlineSince = nil } else if onlineSince == nil { onlineSince = outbox.clock.format(ms) }
         let previous = outbox.gatewayState()
         let since = previous?.broker == broker ? previous?.since ?? ms : ms
         do {

@@ -88,6 +88,8 @@ public final class Outbox {
         self.clock = clock
         self.seqMark = SeqMark(path: path + ".seq")
         let db = try SQLiteConnection(path: path)
+        // Before the first write: SQLite gives the -wal and -shm files that root creates the database's owner.
+        FileOwner.adopt(path)
         self.db = db
         db.setBusyTimeout(milliseconds: busyTimeout)
         // Reading the header: SQLITE_NOTADB shows here for a file that is not a database.
@@ -102,6 +104,8 @@ public final class Outbox {
         // grew larger (during a backlog) back to 4 MiB after a checkpoint.
         if role == .gateway { try db.execute("PRAGMA wal_autocheckpoint=256") }
         try db.execute("PRAGMA journal_size_limit=4194304")
+        // A delivered report's text is overwritten in the file, not only unlinked from it.
+        try db.execute("PRAGMA secure_delete=ON")
         try db.execute("PRAGMA foreign_keys=ON")
         if verify {
             let result = try db.text("PRAGMA quick_check") ?? "no answer"
@@ -299,6 +303,7 @@ struct FileLock {
     init(path: String) throws(OutboxError) {
         fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         if fd < 0 { throw .unusable("cannot create the lock file \(path): \(String(cString: strerror(errno)))") }
+        FileOwner.adopt(path)
         while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
     }
     func unlock() {
@@ -332,6 +337,7 @@ final class SeqMark {
         let value = seq + step
         let tmp = path + ".tmp"
         let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        if fd >= 0 { FileOwner.adopt(tmp) }
         guard fd >= 0 else { throw SQLiteError(code: errno == ENOSPC || errno == EDQUOT ? SQLITE_FULL : SQLITE_CANTOPEN, message: "cannot write \(tmp): \(String(cString: strerror(errno)))", context: "seq mark") }
         let text = Array("\(value)\n".utf8)
         let ok = Glibc.write(fd, text, text.count) == text.count && fsync(fd) == 0
@@ -346,5 +352,20 @@ final class SeqMark {
         let dfd = Glibc.open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
         cached = value
+    }
+}
+
+/// Files the outbox makes belong to the owner of its folder, also when root makes them: a `tipskiosk submit` or
+/// `status` run as root on a fresh box must not leave a database, lock or seq file that the services (user
+/// tipskiosk) cannot open. Only root can give a file away; for anyone else this does nothing.
+enum FileOwner {
+    static func adopt(_ path: String) {
+        guard geteuid() == 0 else { return }
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        var folder = stat(), file = stat()
+        guard stat(dir.isEmpty ? "." : dir, &folder) == 0, folder.st_uid != 0,
+              stat(path, &file) == 0, file.st_uid == 0 else { return }
+        _ = chown(path, folder.st_uid, folder.st_gid)
+        _ = chmod(path, file.st_mode & 0o640)   // as the services' UMask=0027 would have made it
     }
 }

@@ -97,3 +97,35 @@ import TestSupport
         #expect(problems("host = \"broker.kommun.se\"\n", .skip).errors.isEmpty, "the prompt does not care")
     }
 }
+
+@Suite(.enabled(if: geteuid() == 0, "giving files away needs root (CI runs as root)"))
+struct RootRunTests {
+    @Test("submit and status run as root on a fresh box leave files the services' user owns and can open")
+    func rootLeavesNoRootOwnedFiles() throws {
+        let dir = TempDir("rootrun")
+        chmod(dir.path, 0o755)
+        let state = dir.file("state")
+        mkdir(state, 0o750)
+        chown(state, 65534, 65534)   // the services' user, here nobody
+        let config = dir.file("k.toml")
+        try "[kiosk]\nid = \"k\"\nsite = \"s\"\n[storage]\npath = \"\(state)/outbox.sqlite\"\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o644)
+        #expect(try tipskiosk(["status", "--config", config]).status == 0)
+        #expect(try tipskiosk(["submit", "--config", config], input: submitLines(3)).status == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: state)
+        #expect(files.contains("outbox.sqlite") && files.contains("outbox.sqlite.lock") && files.contains("outbox.sqlite.seq"))
+        for name in files {
+            var st = stat()
+            #expect(stat(state + "/" + name, &st) == 0)
+            #expect(st.st_uid == 65534 && st.st_gid == 65534, "\(name) is owned by \(st.st_uid):\(st.st_gid)")
+            #expect(st.st_mode & 0o007 == 0, "\(name) is not for every user")
+        }
+        // And the services' user can use them: submit as nobody.
+        if let runuser = TestBrokerTools.findExecutable("setpriv") {
+            let r = try runProcess(runuser, ["--reuid=65534", "--regid=65534", "--clear-groups", tipskioskBinary(),
+                                             "submit", "--config", config], input: submitLines(1))
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+    }
+}
