@@ -17,7 +17,8 @@ struct TipsKiosk: ParsableCommand {
             """,
         version: version,
         subcommands: [PromptCommand.self, GatewayCommand.self, SubmitCommand.self, StatusCommand.self,
-                      CheckConfigCommand.self, DemoCommand.self, HashPINCommand.self, RequeueDeadLettersCommand.self]
+                      CheckConfigCommand.self, DemoCommand.self, HashPINCommand.self, RequeueDeadLettersCommand.self,
+                      PurgeCommand.self]
     )
 }
 

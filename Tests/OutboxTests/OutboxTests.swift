@@ -148,3 +148,27 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
         #expect(again.recoveredFrom == aside)
     }
 }
+
+@Suite struct PurgeTests {
+    @Test("purge deletes damaged copies and dead letters older than the limit, and says so; newer ones stay")
+    func purgeOldOnly() throws {
+        let dir = TempDir("purge")
+        let config = writeTestConfig(in: dir)
+        #expect(try tipskiosk(["submit", "--config", config], input: submitLines(3)).status == 0)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let old = dir.file("outbox.sqlite.corrupt-\(now - 40 * 86_400_000)")
+        let recent = dir.file("outbox.sqlite.corrupt-\(now - 86_400_000)")
+        for f in [old, old + "-wal", recent] { _ = FileManager.default.createFile(atPath: f, contents: Data("x".utf8)) }
+        // Two dead letters: one refused 40 days ago, one yesterday.
+        let db = dir.file("outbox.sqlite")
+        _ = try runProcess("/usr/bin/sqlite3", [db, "UPDATE reports SET state = 2, dead_code = 135, dead_at = \(now - 40 * 86_400_000) WHERE seq = 1; UPDATE reports SET state = 2, dead_code = 135, dead_at = \(now - 86_400_000) WHERE seq = 2;"])
+        let r = try tipskiosk(["purge", "--config", config])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("deleted 1 damaged copy and 1 dead letter(s) older than 30 days"), "\(r.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: old) && !FileManager.default.fileExists(atPath: old + "-wal"))
+        #expect(FileManager.default.fileExists(atPath: recent))
+        let s = try status(config)
+        #expect(s["dead_letters"] as? Int == 1)
+        #expect(s["pending"] as? Int == 1, "the undelivered report is never touched")
+    }
+}
