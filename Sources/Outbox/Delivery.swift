@@ -70,28 +70,10 @@ extension Outbox {
                 g.bind(2, unixMillis)
                 try g.run()
             }
-            if !work.awaitReceipt.isEmpty {
-                let a = try db.statement("UPDATE reports SET state = 3, sent_at = ? WHERE seq = ? AND state = 1")
-                for seq in work.awaitReceipt {
-                    a.bind(1, unixMillis)
-                    a.bind(2, seq)
-                    try a.run()
-                }
-            }
-            if !work.retry.isEmpty {
-                let q = try db.statement("UPDATE reports SET state = 0 WHERE seq = ? AND state = 1")
-                for seq in work.retry {
-                    q.bind(1, seq)
-                    try q.run()
-                }
-            }
-            if !work.requeue.isEmpty {
-                let q = try db.statement("UPDATE reports SET state = 0 WHERE seq = ? AND state = 3")
-                for seq in work.requeue {
-                    q.bind(1, seq)
-                    try q.run()
-                }
-            }
+            // State moves: 1 in flight → 3 awaiting a receipt; 1 → 0 refused for now; 3 → 0 no receipt in time.
+            try move(work.awaitReceipt, from: 1, to: 3, sentAt: unixMillis)
+            try move(work.retry, from: 1, to: 0)
+            try move(work.requeue, from: 3, to: 0)
             guard work.takeLimit > 0 else { return [] }
             let s = try db.statement("SELECT seq, id, payload FROM reports WHERE state = 0 AND seq > ? ORDER BY seq LIMIT ?")
             defer { s.reset() }
@@ -108,6 +90,19 @@ extension Outbox {
             u.bind(2, last.seq)
             try u.run()
             return rows
+        }
+    }
+
+    /// Moves rows that are in state `from` to state `to` (a row in another state by now is left alone).
+    private func move(_ seqs: [Int64], from: Int64, to: Int64, sentAt: Int64? = nil) throws(SQLiteError) {
+        guard !seqs.isEmpty else { return }
+        let q = try db.statement("UPDATE reports SET state = ?, sent_at = coalesce(?, sent_at) WHERE seq = ? AND state = ?")
+        for seq in seqs {
+            q.bind(1, to)
+            q.bind(2, sentAt)
+            q.bind(3, seq)
+            q.bind(4, from)
+            try q.run()
         }
     }
 
