@@ -257,7 +257,6 @@ public final class Outbox {
         }
     }
 
-    public func eventLabel() -> String? { (try? currentEvent()) ?? identity.defaultEvent }
 
     // MARK: Errors
 

@@ -34,6 +34,14 @@ public enum FlowEffect: Sendable, Equatable {
     case refreshStaffSnapshot
     /// Set the event label; answer with `.eventLabelSaved` or `.eventLabelFailed`.
     case setEventLabel(String?)
+    /// Go back to the event label of the configuration file (forget staff's own); answer with `.eventLabelSaved`
+    /// (carrying the label now in force) or `.eventLabelFailed`.
+    case useConfiguredEventLabel
+    /// Read the stored PIN lockout (it outlives the prompt); answer with `.staffLockoutLoaded`.
+    case loadStaffLockout
+    /// Store the PIN lockout as it is now, so that restarting the prompt does not reset it. No answer: when it
+    /// cannot be stored the flow still keeps it in memory.
+    case saveStaffLockout(PINLockout)
     /// The draft was wiped: repaint the whole screen, leaving nothing of the old one.
     case clearScreen
 }
@@ -48,6 +56,8 @@ public enum FlowEvent: Sendable, Equatable {
     case staffSnapshot(StaffSnapshot, eventLabel: String?)
     case eventLabelSaved(String?)
     case eventLabelFailed(StoreRefusal)
+    /// The stored PIN lockout, in monotonic time (the answer to `.loadStaffLockout`).
+    case staffLockoutLoaded(PINLockout)
 }
 
 /// A one-off message on the current screen, cleared by the next key.
@@ -91,7 +101,9 @@ public struct FlowConfig: Sendable {
 /// finished with Enter; `Esc`, or Backspace on an empty field, goes back one step. Review: `1` sends,
 /// `2` goes back to the first question with the answers kept, `3` throws the report away.
 ///
-/// Staff mode: on the welcome screen press Ctrl-A, then `*`; then the PIN and Enter.
+/// Staff mode: on the welcome screen press Ctrl-A, then `*`; then the PIN and Enter, every time the menu opens
+/// (also on the way back from paper tips). The wrong-PIN lockout is read from the store when the PIN screen
+/// opens and stored on every change (`.loadStaffLockout`, `.saveStaffLockout`), so a restart does not reset it.
 public struct PromptFlow: Sendable {
     public let config: FlowConfig
     public private(set) var step: Step = .welcome
@@ -119,7 +131,7 @@ public struct PromptFlow: Sendable {
     public private(set) var lockout = PINLockout()
     public private(set) var staffSession = false
     /// Paper-tip mode: reports are stored with `reporter.role = staff` until it is switched off or the staff
-    /// session ends (menu choice, or `idleTimeout` of silence).
+    /// session ends (menu choice, or `idleTimeout` of silence). Back to the menu takes the PIN again.
     public private(set) var paperMode = false
     public private(set) var snapshot: StaffSnapshot?
     public private(set) var eventLabel: String?
@@ -181,6 +193,9 @@ public struct PromptFlow: Sendable {
             if step == .staffMenu || step == .staffEvent { notice = .eventSaved }
         case .eventLabelFailed(let r):
             if step == .staffMenu || step == .staffEvent { notice = .eventFailed(r) }
+        case .staffLockoutLoaded(let stored):
+            lockout.adopt(stored)
+            if step == .staffPIN && lockout.isLocked(now: now) { pinEditor.clear() }
         }
         return effects
     }
@@ -332,14 +347,16 @@ public struct PromptFlow: Sendable {
                 let pin = pinEditor.text
                 pinEditor.clear()
                 guard !pin.isEmpty else { break }
+                let before = lockout
                 if let hash = config.staffPINHash, StaffPIN.verify(pin: pin, against: hash) {
                     lockout.recordSuccess()
                     staffSession = true
                     step = .staffMenu
-                    return [.refreshStaffSnapshot]
+                    return (lockout == before ? [] : [.saveStaffLockout(lockout)]) + [.refreshStaffSnapshot]
                 }
                 lockout.recordFailure(now: now)
                 if !lockout.isLocked(now: now) { notice = .wrongPIN(attemptsLeft: lockout.attemptsLeft) }
+                return [.saveStaffLockout(lockout)]
             }
         case .staffMenu:
             switch digit(key) {
@@ -356,6 +373,8 @@ public struct PromptFlow: Sendable {
             case "4":
                 leaveStaff()
                 return [.clearScreen]
+            case "5":
+                return [.useConfiguredEventLabel, .refreshStaffSnapshot]
             default:
                 if key == .escape { leaveStaff(); return [.clearScreen] }
             }
@@ -404,13 +423,10 @@ public struct PromptFlow: Sendable {
             notice = .staffNotSetUp
             return []
         }
-        if staffSession {
-            step = .staffMenu
-            return [.refreshStaffSnapshot]
-        }
+        // The PIN every time, also while a session (paper tips) lasts: the menu is never one key away.
         pinEditor.clear()
         step = .staffPIN
-        return []
+        return [.loadStaffLockout]
     }
 
     // MARK: - Helpers

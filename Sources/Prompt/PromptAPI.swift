@@ -87,4 +87,11 @@ public protocol PromptStore: AnyObject {
     func eventLabel() -> String?
     /// Sets (or with nil clears) the event label for the reports that follow.
     func setEventLabel(_ label: String?) throws(StoreRefusal)
+    /// Forgets staff's own event label: the reports that follow carry the one of the configuration file (if any).
+    func useConfiguredEventLabel() throws(StoreRefusal)
+    /// The staff PIN lockout as last stored, so that restarting the prompt does not reset it. An empty lockout
+    /// when none is stored or the store cannot be read (the prompt still keeps its own in memory).
+    func staffLockout() -> StoredStaffLockout
+    /// Stores the staff PIN lockout.
+    func setStaffLockout(_ lockout: StoredStaffLockout) throws(StoreRefusal)
 }

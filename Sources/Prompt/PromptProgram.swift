@@ -16,8 +16,10 @@ public enum PromptProgram {
     /// and the screen wiped on every way out, also on a crash signal.
     ///
     /// A single-threaded `poll()` loop: no busy waiting (with nothing pending it sleeps until input or a signal),
-    /// SIGWINCH is handled through a self-pipe. Only one prompt can run in a process at a time (signal handlers
-    /// are process-wide).
+    /// SIGWINCH is handled through a self-pipe. Output never blocks the loop: a frame the terminal does not take
+    /// within 200 ms (the Hold key stopped it, or the far end stopped reading) stays queued, output is restarted,
+    /// and the next frame replaces the unwritten rest with a whole screen; so the idle wipe always comes. Only one
+    /// prompt can run in a process at a time (signal handlers are process-wide).
     ///
     /// - Returns: the exit status: 0 after a hang-up or a terminating signal, 78 (`EX_CONFIG`) when no language
     ///   file can be found, 74 (`EX_IOERR`) on another I/O error, 70 when a prompt already runs in this process.
@@ -41,12 +43,20 @@ public enum PromptProgram {
         let device = TerminalDevice(input: input, output: output)
         guard let signals = SignalSetup.install(terminalFD: input, saved: device.saved) else { return 71 }
         device.enterRawMode()
+        device.makeOutputNonBlocking()
         defer {
-            _ = device.writeAll(TerminalDevice.teardown)
+            // The wipe, also over an unwritten frame (never written: the draft in it stays unseen) and after a
+            // stop of the output.
+            let dropped = device.replacePending(with: "")
+            if !device.writeAll((dropped ? "\u{18}" : "") + TerminalDevice.teardown, waitMillis: 200) {
+                device.restartOutput()
+                _ = device.flush(waitMillis: 300)
+            }
             device.restore()
             signals.uninstall()
         }
-        guard device.writeAll(TerminalDevice.setup) else { return 0 }
+        device.enqueue(TerminalDevice.setup)
+        if device.flush(waitMillis: 200) == .gone { return 0 }
 
         var loop = PromptLoop(settings: settings, texts: texts, store: store, device: device, signals: signals)
         return loop.run()
@@ -66,6 +76,16 @@ struct PromptLoop {
     var size: (rows: Int, columns: Int)
     var lastByteAt: Int64 = 0
     var gone = false
+    /// A frame (or the screen's whole state) is to be drawn.
+    var dirty = true
+    /// Since when the terminal has not taken the queued output (nil while output flows).
+    var stalledSince: Int64?
+    /// When output was last restarted after a stall (nil: not yet).
+    var lastRestart: Int64?
+    /// How long a frame may wait for the terminal before the loop goes on (and restarts output).
+    static let outputWaitMillis = 200
+    /// While output stays stalled, how often it is restarted again (the Hold key may be pressed again).
+    static let restartEveryMillis: Int64 = 1000
 
     init(settings: PromptSettings, texts: Texts, store: PromptStore, device: TerminalDevice, signals: SignalSetup) {
         self.device = device
@@ -83,24 +103,26 @@ struct PromptLoop {
 
     mutating func run() -> Int32 {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        var dirty = true
         while true {
-            if dirty {
-                draw()
-                dirty = false
-            }
+            if dirty { draw() } // (after a stall that ended, draw asks for one more, whole screen)
             if gone { return 0 }
             let now = monotonicMillis()
             var deadline = flow.nextDeadline(now: now)
             if let p = decoder.pendingTimeoutMillis { deadline = min(deadline ?? .max, lastByteAt + Int64(p)) }
+            if stalledSince != nil { deadline = min(deadline ?? .max, (lastRestart ?? now) + Self.restartEveryMillis) }
             let timeout: Int32 = deadline.map { Int32(clamping: max(0, $0 - now)) } ?? -1
 
             var fds = [pollfd(fd: device.input, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0)]
-            let r = poll(&fds, 2, timeout)
+                       pollfd(fd: signals.readFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: device.output, events: Int16(POLLOUT), revents: 0)]
+            let r = poll(&fds, device.hasPendingOutput ? 3 : 2, timeout)
             if r < 0 {
                 if errno == EINTR { continue }
                 return 74
+            }
+            if device.hasPendingOutput && (fds[2].revents != 0 || restartIsDue(now: monotonicMillis())) {
+                flushOutput(waitMillis: 0)
+                if gone { return 0 }
             }
             if fds[1].revents & Int16(POLLIN) != 0 {
                 for sig in signals.drain() {
@@ -144,9 +166,47 @@ struct PromptLoop {
         }
     }
 
+    /// Renders the flow and hands the frame to the terminal, waiting for it at most `outputWaitMillis`.
     mutating func draw() {
+        dirty = false
         let frame = renderer.render(flow, width: size.columns, height: size.rows, now: monotonicMillis())
-        if !device.writeAll(writer.output(for: frame)) { gone = true }
+        if device.hasPendingOutput {
+            // The terminal has not taken the last frame: replace its rest with a whole new screen.
+            writer.invalidate()
+            device.replacePending(with: TerminalDevice.resume + writer.output(for: frame))
+        } else {
+            device.enqueue(writer.output(for: frame))
+        }
+        flushOutput(waitMillis: stalledSince == nil ? Self.outputWaitMillis : 0)
+    }
+
+    func restartIsDue(now: Int64) -> Bool { lastRestart.map { now - $0 >= Self.restartEveryMillis } ?? true }
+
+    /// Writes what is queued. On a stall, restarts output (at most every `restartEveryMillis`) and tries once
+    /// more; when output flows again after a stall, the whole screen is drawn anew.
+    mutating func flushOutput(waitMillis: Int) {
+        var result = device.flush(waitMillis: waitMillis)
+        if result == .stalled {
+            let now = monotonicMillis()
+            if stalledSince == nil { stalledSince = now }
+            if restartIsDue(now: now) {
+                lastRestart = now
+                device.restartOutput()
+                result = device.flush(waitMillis: 50)
+            }
+        }
+        switch result {
+        case .done:
+            if stalledSince != nil {
+                stalledSince = nil
+                writer.invalidate()
+                dirty = true
+            }
+        case .stalled:
+            break
+        case .gone:
+            gone = true
+        }
     }
 
     /// Hands one event to the flow and carries out its effects (which may answer with more events).
@@ -157,7 +217,8 @@ struct PromptLoop {
             for effect in flow.handle(e, now: monotonicMillis()) {
                 switch effect {
                 case .clearScreen:
-                    writer.invalidate()
+                    // A wipe: the whole screen and the terminal's scrollback go, not only the rows that changed.
+                    writer.invalidate(clearingScrollback: true)
                 case .store(let draft):
                     draw() // "Saving…" on screen while the commit runs
                     do {
@@ -175,6 +236,20 @@ struct PromptLoop {
                     } catch {
                         queue.append(.eventLabelFailed(error))
                     }
+                case .useConfiguredEventLabel:
+                    do {
+                        try store.useConfiguredEventLabel()
+                        queue.append(.eventLabelSaved(store.eventLabel()))
+                    } catch {
+                        queue.append(.eventLabelFailed(error))
+                    }
+                case .loadStaffLockout:
+                    let stored = store.staffLockout()
+                    queue.append(.staffLockoutLoaded(PINLockout(stored: stored, now: monotonicMillis(),
+                                                                unixNow: unixMillis())))
+                case .saveStaffLockout(let lockout):
+                    // When it cannot be stored, the flow still holds it for as long as this prompt runs.
+                    try? store.setStaffLockout(lockout.stored(now: monotonicMillis(), unixNow: unixMillis()))
                 }
             }
         }

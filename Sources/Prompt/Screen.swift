@@ -227,6 +227,7 @@ public struct ScreenRenderer: Sendable {
             top += choice("2", t("staff.menu.event"))
             top += choice("3", t(flow.paperMode ? "staff.menu.paper.off" : "staff.menu.paper.on"))
             top += choice("4", t("staff.menu.leave"))
+            top += choice("5", t("staff.menu.configured_event"))
         case .staffEvent:
             top += wrapped(t("staff.event.prompt"), .bold)
             top.append(Frame.Line(""))
@@ -349,16 +350,24 @@ public struct ScreenRenderer: Sendable {
 /// changed since the last frame rewritten (each erased to its end), so nothing flickers.
 public struct FrameWriter: Sendable {
     private var previous: Frame?
+    private var clearScrollback = false
 
     public init() {}
 
-    /// Forget what is on screen: the next frame rewrites every row (after a resize, or a wipe).
-    public mutating func invalidate() { previous = nil }
+    /// Forget what is on screen: the next frame clears the whole screen (`ESC[2J`) and rewrites every row (after a
+    /// resize, a stall of the output). `clearingScrollback` (a wipe of the draft) also erases the terminal's
+    /// scrollback (`ESC[3J`), so nothing of the old screen can be scrolled back to.
+    public mutating func invalidate(clearingScrollback: Bool = false) {
+        previous = nil
+        if clearingScrollback { clearScrollback = true }
+    }
 
     public mutating func output(for frame: Frame) -> String {
         var out = "\u{1B}[?25l"
         let full = previous == nil || previous?.width != frame.width || previous?.height != frame.height
         if full { out += "\u{1B}[0m\u{1B}[H\u{1B}[2J" }
+        if full && clearScrollback { out += "\u{1B}[3J" }
+        clearScrollback = false
         let old = full ? [] : previous!.lines
         for (i, line) in frame.lines.enumerated() where full || i >= old.count || old[i] != line {
             out += "\u{1B}[\(i + 1);1H"

@@ -16,6 +16,11 @@ nonisolated(unsafe) private var signalPipeWriteFD: Int32 = -1
 nonisolated(unsafe) private var crashTerminalFD: Int32 = -1
 nonisolated(unsafe) private var crashTerminalSaved = termios()
 nonisolated(unsafe) private var previousActions: UnsafeMutablePointer<sigaction>? = nil
+// The output's file flags from before O_NONBLOCK, put back on a crash (the file may be a shell's too). Set by
+// `makeOutputNonBlocking` and cleared by `restore`: two plain integers, read by the handler as a pair only after
+// the prompt's single thread wrote both.
+nonisolated(unsafe) private var crashOutputFD: Int32 = -1
+nonisolated(unsafe) private var crashOutputFlags: Int32 = 0
 
 private let maxSignal = 65
 
@@ -27,19 +32,23 @@ private func onForwardedSignal(_ sig: Int32) {
     errno = savedErrno
 }
 
-private let terminalResetOnCrash: StaticString = "\u{1B}[0m\u{1B}[H\u{1B}[2J\u{1B}[?2004l\u{1B}[?7h\u{1B}[?25h\u{1B}[?1049l"
+private let terminalResetOnCrash: StaticString = "\u{18}\u{1B}[0m\u{1B}[H\u{1B}[2J\u{1B}[3J\u{1B}[?2004l\u{1B}[?7h\u{1B}[?25h\u{1B}[?1049l"
 
-/// On a crash: give the terminal back (and wipe the screen: the draft must not stay visible), then die of the
-/// signal with its default action (a core dump where the system keeps them).
+/// On a crash: give the terminal back (and wipe the screen and its scrollback: the draft must not stay visible;
+/// output is restarted first in case the Hold key stopped it), put the output's file flags back, then die of the
+/// signal with its default action (no core dump: `tipskiosk prompt` makes itself non-dumpable).
 ///
 /// Deliberately not chained to Swift's runtime backtracer: on a terminal it prints source lines on the visitor's
 /// screen and then waits, interactively, offering "D to debug" (a debugger on a public kiosk) for 30 s instead
 /// of letting systemd restart the prompt.
 private func onCrashSignal(_ sig: Int32) {
     if crashTerminalFD >= 0 {
+        _ = tcflow(crashTerminalFD, TCOOFF)
+        _ = tcflow(crashTerminalFD, TCOON)
         _ = tcsetattr(crashTerminalFD, TCSANOW, &crashTerminalSaved)
         _ = write(crashTerminalFD, terminalResetOnCrash.utf8Start, terminalResetOnCrash.utf8CodeUnitCount)
     }
+    if crashOutputFD >= 0 { _ = fcntl(crashOutputFD, F_SETFL, crashOutputFlags) }
     _ = signal(sig, SIG_DFL)
     _ = raise(sig) // pending until this handler returns, then the default action
 }
@@ -114,16 +123,27 @@ struct SignalSetup {
 
 // MARK: - The terminal
 
-/// The terminal the prompt runs on: raw mode in, the saved mode back out; size; whole writes.
+/// The terminal the prompt runs on: raw mode in, the saved mode back out; size; output that never blocks.
+///
+/// Output goes through a queue: `enqueue` adds a frame, `flush` writes what the terminal takes within a bounded
+/// wait and keeps the rest. A terminal whose output is stopped (the Hold / Scroll Lock key on a Linux console
+/// stops it whatever termios says; a far end that stopped reading) therefore never stops the prompt's loop: the
+/// idle wipe still comes. `restartOutput` undoes a stop where the kernel lets it.
 final class TerminalDevice {
     let input: Int32
     let output: Int32
     private(set) var saved: termios?
+    private var savedOutputFlags: Int32?
+    private var queue: [UInt8] = []
+    private var written = 0
 
     /// Sequences sent once at start: alternate screen, bracketed paste on, no auto-wrap, clean screen.
     static let setup = "\u{1B}[?1049h\u{1B}[?2004h\u{1B}[?7l\u{1B}[0m\u{1B}[H\u{1B}[2J"
-    /// Sequences sent at the end: a wiped screen (no draft left visible), modes off, cursor on.
-    static let teardown = "\u{1B}[0m\u{1B}[H\u{1B}[2J\u{1B}[?2004l\u{1B}[?7h\u{1B}[?25h\u{1B}[?1049l"
+    /// Sequences sent at the end: a wiped screen and scrollback (no draft left visible), modes off, cursor on.
+    static let teardown = "\u{1B}[0m\u{1B}[H\u{1B}[2J\u{1B}[3J\u{1B}[?2004l\u{1B}[?7h\u{1B}[?25h\u{1B}[?1049l"
+    /// Sent before a whole new screen that replaces a frame cut off mid-way: CAN ends any escape sequence the
+    /// terminal was in the middle of, then the modes of `setup` again (the cut may have been in them).
+    static let resume = "\u{18}" + setup
 
     init(input: Int32, output: Int32) {
         self.input = input
@@ -156,8 +176,25 @@ final class TerminalDevice {
         return tcsetattr(input, TCSAFLUSH, &raw) == 0
     }
 
-    /// Puts back the mode found at start.
+    /// Makes writes to the output non-blocking (O_NONBLOCK), so that `flush` can bound its wait. `restore`
+    /// puts the flags back. (The flag belongs to the open file, which the input may share: reads then give
+    /// EAGAIN instead of waiting, and the loop only reads after poll said there is input.)
+    func makeOutputNonBlocking() {
+        let flags = fcntl(output, F_GETFL)
+        guard flags >= 0 else { return }
+        savedOutputFlags = flags
+        crashOutputFlags = flags
+        crashOutputFD = output
+        _ = fcntl(output, F_SETFL, flags | O_NONBLOCK)
+    }
+
+    /// Puts back the mode and the output flags found at start.
     func restore() {
+        if let flags = savedOutputFlags {
+            crashOutputFD = -1
+            _ = fcntl(output, F_SETFL, flags)
+            savedOutputFlags = nil
+        }
         guard var saved else { return }
         while tcsetattr(input, TCSANOW, &saved) != 0 && errno == EINTR {}
     }
@@ -171,25 +208,89 @@ final class TerminalDevice {
         return (24, 80)
     }
 
-    /// Writes all of `s` in as few calls as the kernel allows. False when the terminal is gone.
-    func writeAll(_ s: String) -> Bool {
-        var bytes = Array(s.utf8)
-        return bytes.withUnsafeMutableBytes { buf in
-            var offset = 0
-            while offset < buf.count {
-                let n = write(output, buf.baseAddress! + offset, buf.count - offset)
-                if n > 0 { offset += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 && errno == EAGAIN {
-                    var p = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
-                    if poll(&p, 1, 1000) <= 0 { return false }
-                    continue
-                }
-                return false
-            }
-            return true
-        }
+    // MARK: Output
+
+    /// What `flush` managed.
+    enum FlushResult: Equatable {
+        /// Everything queued is written.
+        case done
+        /// The terminal took nothing more within the wait: the rest stays queued.
+        case stalled
+        /// The terminal is gone (hung up, closed, an I/O error).
+        case gone
     }
+
+    /// Bytes queued and not yet written.
+    var hasPendingOutput: Bool { written < queue.count }
+
+    /// Adds `s` to what is to be written.
+    func enqueue(_ s: String) {
+        if written > 0 {
+            queue.removeFirst(written)
+            written = 0
+        }
+        queue += s.utf8
+    }
+
+    /// Drops what is still queued and queues `s` instead; returns true when something was dropped. For a whole
+    /// new screen after a stall: the old frame's rest (a draft, perhaps) is never written.
+    @discardableResult
+    func replacePending(with s: String) -> Bool {
+        let dropped = hasPendingOutput
+        queue = Array(s.utf8)
+        written = 0
+        return dropped
+    }
+
+    /// Writes as much of the queue as the terminal takes, waiting at most `waitMillis` in all for it to take
+    /// more (poll for POLLOUT). Never blocks longer, also when the output is stopped.
+    func flush(waitMillis: Int) -> FlushResult {
+        let deadline = monotonicMillis() + Int64(max(0, waitMillis))
+        while hasPendingOutput {
+            let n = queue.withUnsafeBytes { buf in
+                write(output, buf.baseAddress! + written, buf.count - written)
+            }
+            if n > 0 {
+                written += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n < 0 && errno == EAGAIN else { return .gone }
+            let left = deadline - monotonicMillis()
+            if left <= 0 { return .stalled }
+            var p = pollfd(fd: output, events: Int16(POLLOUT), revents: 0)
+            let r = poll(&p, 1, Int32(clamping: left))
+            if r < 0 && errno != EINTR { return .gone }
+            if r == 0 { return .stalled }
+            // POLLOUT, or POLLHUP/POLLERR: the next write tells which.
+        }
+        queue.removeAll(keepingCapacity: true)
+        written = 0
+        return .done
+    }
+
+    /// Starts output again after a stop. `tcflow(TCOON)` alone undoes only a `tcflow(TCOOFF)`: the kernel keeps
+    /// a stop by the Hold key (or by Ctrl-S with IXON) apart and leaves it in force, so stop first (TCOOFF, which
+    /// takes the stop over) and then start (TCOON, which ends it). Harmless when output was running; does
+    /// nothing on a pipe or file.
+    func restartOutput() {
+        _ = tcflow(output, TCOOFF)
+        _ = tcflow(output, TCOON)
+    }
+
+    /// Writes all of `s` (after whatever is queued), waiting at most `waitMillis` for the terminal. False when
+    /// the terminal is gone or did not take it in time. For the one-off messages and sequences around the loop.
+    func writeAll(_ s: String, waitMillis: Int = 1000) -> Bool {
+        enqueue(s)
+        return flush(waitMillis: waitMillis) == .done
+    }
+}
+
+/// Wall-clock milliseconds since 1970 (for what is stored: the end of a PIN lockout).
+func unixMillis() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }
 
 /// Monotonic milliseconds.

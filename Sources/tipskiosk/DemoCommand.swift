@@ -129,7 +129,7 @@ struct DemoCommand: ParsableCommand {
         print("""
 
             The prompt starts in 3 seconds. Type a tip as a visitor would; Ctrl-Q ends the demo.
-            Staff mode: Ctrl-A then *, PIN 1234. The lägesbild is written when the demo ends.
+            Staff mode: Ctrl-A then *, PIN 123456. The lägesbild is written when the demo ends.
             """)
         sleep(3)
         // In this process: the prompt needs to be in the terminal's foreground process group.
@@ -170,8 +170,8 @@ struct DemoCommand: ParsableCommand {
         receipt_timeout_s = 10
 
         [prompt]
-        # PIN 1234 for the demo's staff mode.
-        staff_pin_hash = "\(StaffPIN.hash(pin: "1234"))"
+        # PIN 123456 for the demo's staff mode.
+        staff_pin_hash = "\(StaffPIN.hash(pin: "123456"))"
         """
     }
 }

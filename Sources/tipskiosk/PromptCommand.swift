@@ -21,6 +21,9 @@ struct PromptCommand: ParsableCommand {
     @Flag(help: .hidden) var demo = false
 
     func run() throws {
+        // First of all: no core dump, and no ptrace or /proc/PID/mem by other processes of the same user (the
+        // gateway's), may ever hold a visitor's text.
+        Self.makeNonDumpable()
         let config = try options.load()
         guard isatty(0) == 1 else {
             printError("tipskiosk prompt: standard input is not a terminal")
@@ -38,7 +41,20 @@ struct PromptCommand: ParsableCommand {
     }
 }
 
+/// `prctl(PR_SET_DUMPABLE, 0)`: the kernel writes no core dump of this process (a visitor's draft is in its
+/// memory), and processes of the same user can neither ptrace it nor read its memory through /proc.
+/// Returns false when it could not be done.
+@discardableResult
+func makeProcessNonDumpable() -> Bool { tipskiosk_set_nondumpable() == 0 }
+
 extension PromptCommand {
+    /// See `makeProcessNonDumpable`; logged (to the journal under systemd) when it fails.
+    static func makeNonDumpable() {
+        if !makeProcessNonDumpable() {
+            Log.warning("cannot make the prompt non-dumpable (prctl PR_SET_DUMPABLE): \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// On a Linux virtual console, refuses every VT switch (Alt+Fn, Ctrl+Alt+Fn, chvt) while the prompt runs, so
     /// a visitor cannot leave it. Needs CAP_SYS_TTY_CONFIG (the tty1 unit grants it); system-wide, so it is
     /// undone on a clean stop. On a pty (ssh, tmux, tests) or without the capability it does nothing.
@@ -109,7 +125,42 @@ final class OutboxPromptStore: PromptStore {
                              lastAckAt: g?.lastAckAt.map(outbox.clock.format), lastError: g?.lastError)
     }
 
-    func eventLabel() -> String? { (try? open())?.eventLabel() ?? config.kiosk.event }
+    func eventLabel() -> String? {
+        guard let outbox = try? open() else { return config.kiosk.event }
+        return outbox.eventLabelInForce()
+    }
+
+    func useConfiguredEventLabel() throws(StoreRefusal) {
+        do {
+            try open().useConfiguredEventLabel()
+            Log.info("event label set back to the configuration's by staff")
+        } catch {
+            throw Self.refusal(error)
+        }
+    }
+
+    func staffLockout() -> StoredStaffLockout {
+        do {
+            let l = try open().staffLockout()
+            return StoredStaffLockout(failures: l.failures, lockouts: l.lockouts, lockedUntilUnixMillis: l.lockedUntilMillis)
+        } catch {
+            Log.warning("cannot read the staff PIN lockout: \(error)")
+            return StoredStaffLockout()
+        }
+    }
+
+    func setStaffLockout(_ lockout: StoredStaffLockout) throws(StoreRefusal) {
+        do {
+            try open().setStaffLockout(Outbox.StaffLockout(failures: lockout.failures, lockouts: lockout.lockouts,
+                                                           lockedUntilMillis: lockout.lockedUntilUnixMillis))
+            if lockout.lockedUntilUnixMillis != nil, lockout.failures == 0 {
+                Log.warning("staff mode locked after \(PINLockout.maxAttempts) wrong PINs")
+            }
+        } catch {
+            Log.warning("cannot store the staff PIN lockout: \(error)")
+            throw Self.refusal(error)
+        }
+    }
 
     func setEventLabel(_ label: String?) throws(StoreRefusal) {
         do {
@@ -133,28 +184,75 @@ struct HashPINCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hash-pin",
         abstract: "Make the staff PIN hash for `[prompt] staff_pin_hash`.",
-        discussion: "Reads the PIN from standard input (without echo on a terminal) and prints the line to put in the configuration file."
+        discussion: """
+            Reads the PIN (6 to 12 digits) from standard input, without echo on a terminal (Ctrl-C gives the echo
+            back), and prints the line to put in the configuration file (PBKDF2-HMAC-SHA256, 600,000 iterations).
+            """
     )
 
     func run() throws {
+        makeProcessNonDumpable()
         var pin = ""
         if isatty(0) == 1 {
-            FileHandle.standardError.write(Data("Staff PIN (4 to 12 digits): ".utf8))
-            var old = termios()
-            tcgetattr(0, &old)
-            var quiet = old
-            quiet.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(0, TCSANOW, &quiet)
-            pin = readLine() ?? ""
-            tcsetattr(0, TCSANOW, &old)
+            FileHandle.standardError.write(Data("Staff PIN (\(StaffPIN.pinDigits.lowerBound) to \(StaffPIN.pinDigits.upperBound) digits): ".utf8))
+            pin = EchoOff.readLine(fd: 0) ?? ""
             FileHandle.standardError.write(Data("\n".utf8))
         } else {
             pin = readLine() ?? ""
         }
-        guard (4...12).contains(pin.count), pin.allSatisfy(\.isASCII), pin.allSatisfy(\.isNumber) else {
-            printError("tipskiosk hash-pin: the PIN must be 4 to 12 digits")
+        guard StaffPIN.isAcceptablePIN(pin) else {
+            printError("tipskiosk hash-pin: the PIN must be \(StaffPIN.pinDigits.lowerBound) to \(StaffPIN.pinDigits.upperBound) digits; a shorter one is too easy to guess.")
             throw Exit.dataError
         }
         print("staff_pin_hash = \"\(StaffPIN.hash(pin: pin))\"")
+    }
+}
+
+// The terminal mode to put back if a signal ends `hash-pin` while echo is off. Written before the handlers are
+// installed and only read by them (plain C values): safe to touch from a signal handler.
+nonisolated(unsafe) private var echoOffFD: Int32 = -1
+nonisolated(unsafe) private var echoOffSaved = termios()
+
+/// Gives the terminal its echo back, then ends the process by the same signal (default action).
+private func onSignalWhileEchoOff(_ sig: Int32) {
+    if echoOffFD >= 0 { _ = tcsetattr(echoOffFD, TCSANOW, &echoOffSaved) }
+    _ = write(2, "\n", 1)
+    _ = signal(sig, SIG_DFL)
+    _ = raise(sig)
+}
+
+/// Reading a line with echo off, and echo back on every way out: the end of the line, and SIGINT (Ctrl-C),
+/// SIGQUIT, SIGTERM and SIGHUP while it is read (the terminal would otherwise stay silent). Ctrl-Z is ignored
+/// meanwhile: a stopped `hash-pin` would leave the shell without echo.
+enum EchoOff {
+    static let signals: [Int32] = [SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP]
+
+    static func readLine(fd: Int32) -> String? {
+        var old = termios()
+        guard tcgetattr(fd, &old) == 0 else { return Swift.readLine() }
+        echoOffSaved = old
+        echoOffFD = fd
+        let previous = UnsafeMutablePointer<sigaction>.allocate(capacity: signals.count)
+        previous.initialize(repeating: sigaction(), count: signals.count)
+        defer { previous.deallocate() }
+        for (i, sig) in signals.enumerated() {
+            var sa = sigaction()
+            sigemptyset(&sa.sa_mask)
+            sa.sa_flags = 0
+            if sig == SIGTSTP {
+                sa.__sigaction_handler.sa_handler = SIG_IGN
+            } else {
+                sa.__sigaction_handler.sa_handler = { onSignalWhileEchoOff($0) }
+            }
+            _ = sigaction(sig, &sa, previous + i)
+        }
+        var quiet = old
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        _ = tcsetattr(fd, TCSANOW, &quiet)
+        let line = Swift.readLine()
+        _ = tcsetattr(fd, TCSANOW, &old)
+        for (i, sig) in signals.enumerated() { _ = sigaction(sig, previous + i, nil) }
+        echoOffFD = -1
+        return line
     }
 }

@@ -44,7 +44,7 @@ struct StatusSnapshot {
         self.stats = stats
         self.gateway = outbox.gatewayState()
         self.gatewayRunning = gateway?.isGatewayRunning ?? false
-        self.event = outbox.eventLabel()
+        self.event = outbox.eventLabelInForce()
         self.recoveredFrom = outbox.recoveredFrom
         self.clock = outbox.clock
     }

@@ -282,6 +282,7 @@ import TestSupport
             #expect(unit.contains(line), "\(line)")
         }
         #expect(!unit.contains("LoadCredential"), "the prompt holds no credentials")
+        #expect(unit.contains("InaccessiblePaths=-/run/credentials -/etc/tipskiosk/secrets"), "nor can it see the gateway's")
         try Self.expectExposure(below: 2.0, unit: "tipskiosk-prompt.service")
     }
 

@@ -255,7 +255,8 @@ import ReportModel
 }
 
 @Suite struct StaffFlowTests {
-    static let hash = StaffPIN.hash(pin: "2468", iterations: 1000)
+    static let hash = testPINHash
+    static let pin = testPIN
 
     @Test func staffSequenceNeedsAPINAndIsNotSetUpWithoutAHash() {
         var f = makeFlow(pinHash: nil)
@@ -264,6 +265,10 @@ import ReportModel
         var bad = makeFlow(pinHash: "pbkdf2-sha256$oops")
         bad.press(.control("a")); bad.type("*")
         #expect(bad.step == .welcome && bad.notice == .staffNotSetUp)
+        // a hash below the iteration floor counts as no PIN at all
+        var weak = makeFlow(pinHash: StaffPIN.hash(pin: Self.pin, iterations: 1000))
+        weak.press(.control("a")); weak.type("*")
+        #expect(weak.step == .welcome && weak.notice == .staffNotSetUp)
         var g = makeFlow(pinHash: Self.hash)
         g.type("*") // * alone starts a report, it is not the staff key
         #expect(g.step == .category)
@@ -271,17 +276,19 @@ import ReportModel
         g.press(.control("a")); g.type("x") // Ctrl-A then something else: nothing special, x starts
         #expect(g.step == .category)
         g.press(.escape)
-        g.press(.control("a")); g.type("*")
+        g.press(.control("a"))
+        // opening the PIN screen asks for the stored lockout
+        #expect(g.type("*") == [.loadStaffLockout])
         #expect(g.step == .staffPIN)
     }
 
     @Test func rightPINOpensTheMenuWithASnapshot() {
         var f = makeFlow(pinHash: Self.hash)
         f.press(.control("a")); f.type("*")
-        f.type("2468")
-        #expect(f.pinEditor.text == "2468")
+        f.type(Self.pin)
+        #expect(f.pinEditor.text == Self.pin)
         let e = f.type("\r")
-        #expect(e == [.refreshStaffSnapshot])
+        #expect(e == [.refreshStaffSnapshot]) // nothing to store: no wrong PIN before
         #expect(f.step == .staffMenu && f.staffSession && f.pinEditor.isEmpty)
         let snap = StaffSnapshot(pending: 3, oldestPendingAt: "t", deadLetters: 1, broker: "connected")
         _ = f.handle(.staffSnapshot(snap, eventLabel: "Mässan"), now: 0)
@@ -293,13 +300,15 @@ import ReportModel
         var f = makeFlow(pinHash: Self.hash)
         f.press(.control("a")); f.type("*")
         for i in 1...4 {
-            f.type("0000\r", at: Int64(i))
+            let e = f.type("000000\r", at: Int64(i))
             #expect(f.notice == .wrongPIN(attemptsLeft: 5 - i))
+            #expect(e == [.saveStaffLockout(f.lockout)] && f.lockout.failures == i)
         }
-        f.type("0000\r", at: 10)
+        let e = f.type("000000\r", at: 10)
         #expect(f.lockout.isLocked(now: 10))
+        #expect(e == [.saveStaffLockout(f.lockout)])
         // while locked even the right PIN is not taken
-        f.type("2468\r", at: 20)
+        f.type(Self.pin + "\r", at: 20)
         #expect(f.step == .staffPIN && !f.staffSession)
         #expect(f.nextDeadline(now: 20) != nil)
         let end = Int64(10 + 5 * 60_000)
@@ -307,13 +316,72 @@ import ReportModel
         f.type("x", at: end)
         f.press(.escape, at: end)
         f.press(.control("a"), at: end); f.type("*", at: end)
-        f.type("2468\r", at: end)
+        // the right PIN forgets the lockout, and has that stored
+        let ok = f.type(Self.pin + "\r", at: end)
         #expect(f.step == .staffMenu && f.staffSession)
+        #expect(ok == [.saveStaffLockout(PINLockout()), .refreshStaffSnapshot])
+    }
+
+    @Test func theLockoutSurvivesARestart() {
+        // The first prompt: five wrong PINs, each change handed out to be stored.
+        var first = makeFlow(pinHash: Self.hash, now: 1_000)
+        first.press(.control("a"), at: 1_000); first.type("*", at: 1_000)
+        var stored = PINLockout()
+        for _ in 1...5 {
+            for effect in first.type("111111\r", at: 1_000) {
+                if case .saveStaffLockout(let l) = effect { stored = l }
+            }
+        }
+        #expect(stored.isLocked(now: 1_000) && stored.lockouts == 1)
+        // Through the store's wall-clock form (the prompt restarts; monotonic time starts elsewhere) ...
+        let unixAtLock: Int64 = 1_770_000_000_000
+        let onDisk = stored.stored(now: 1_000, unixNow: unixAtLock)
+        #expect(onDisk.lockedUntilUnixMillis == unixAtLock + 5 * 60_000)
+        // ... into a new prompt two minutes later: the right PIN is not taken, the screen says locked.
+        var second = makeFlow(pinHash: Self.hash, now: 50)
+        second.press(.control("a"), at: 50)
+        #expect(second.type("*", at: 50) == [.loadStaffLockout])
+        let loaded = PINLockout(stored: onDisk, now: 50, unixNow: unixAtLock + 2 * 60_000)
+        _ = second.handle(.staffLockoutLoaded(loaded), now: 50)
+        #expect(second.lockout.remainingMillis(now: 50) == 3 * 60_000)
+        second.type(Self.pin + "\r", at: 60)
+        #expect(second.step == .staffPIN && !second.staffSession)
+        // After it, five more wrong PINs lock for 10 minutes: the count of lockouts came along too.
+        let after = Int64(50 + 3 * 60_000)
+        second.press(.escape, at: after)
+        second.press(.control("a"), at: after); second.type("*", at: after)
+        for _ in 1...5 { second.type("111111\r", at: after) }
+        #expect(second.lockout.remainingMillis(now: after) == 10 * 60_000)
+    }
+
+    @Test func aStoredLockoutNeverShortensTheOneInMemory() {
+        var f = makeFlow(pinHash: Self.hash)
+        f.press(.control("a")); f.type("*")
+        for _ in 1...5 { f.type("111111\r", at: 0) }
+        #expect(f.lockout.isLocked(now: 0))
+        // an empty store (it could not be written, or another outbox) does not lift it
+        _ = f.handle(.staffLockoutLoaded(PINLockout()), now: 1)
+        #expect(f.lockout.isLocked(now: 1) && f.lockout.remainingMillis(now: 1) == 5 * 60_000 - 1)
+    }
+
+    @Test func thePINIsAskedEveryTimeAlsoWithPaperTipsOn() {
+        var f = makeFlow(pinHash: Self.hash)
+        f.press(.control("a")); f.type("*" + Self.pin + "\r")
+        #expect(f.step == .staffMenu)
+        f.type("3")
+        #expect(f.paperMode && f.step == .welcome && f.staffSession)
+        f.press(.control("a"))
+        #expect(f.type("*") == [.loadStaffLockout])
+        #expect(f.step == .staffPIN) // not the menu
+        f.press(.escape)
+        #expect(f.step == .welcome && f.paperMode) // Esc keeps paper tips on
+        f.press(.control("a")); f.type("*" + Self.pin + "\r")
+        #expect(f.step == .staffMenu && f.paperMode)
     }
 
     @Test func eventLabelAndPaperMode() {
         var f = makeFlow(pinHash: Self.hash)
-        f.press(.control("a")); f.type("*2468\r")
+        f.press(.control("a")); f.type("*" + Self.pin + "\r")
         f.type("2")
         #expect(f.step == .staffEvent)
         f.type("Seniormässan 2026")
@@ -334,22 +402,37 @@ import ReportModel
         _ = f.handle(.stored(id: "a", seq: 9), now: 0)
         f.type("q")
         #expect(f.paperMode && f.step == .welcome)
-        // back to the menu without a PIN while the session lasts; toggle off; leave
+        // back to the menu with the PIN again; toggle off; leave
         f.press(.control("a")); f.type("*")
+        #expect(f.step == .staffPIN)
+        f.type(Self.pin + "\r")
         #expect(f.step == .staffMenu)
         f.type("3")
         #expect(!f.paperMode && f.step == .staffMenu)
         f.type("3")
-        f.press(.control("a")); f.type("*")
+        f.press(.control("a")); f.type("*" + Self.pin + "\r")
         f.type("4")
         #expect(!f.paperMode && !f.staffSession && f.step == .welcome)
         f.press(.control("a")); f.type("*")
         #expect(f.step == .staffPIN)
     }
 
+    @Test func backToTheConfiguredEventLabel() {
+        var f = makeFlow(pinHash: Self.hash)
+        f.press(.control("a")); f.type("*" + Self.pin + "\r")
+        f.type("2Egen etikett\r")
+        _ = f.handle(.eventLabelSaved("Egen etikett"), now: 0)
+        #expect(f.type("5") == [.useConfiguredEventLabel, .refreshStaffSnapshot])
+        #expect(f.step == .staffMenu)
+        _ = f.handle(.eventLabelSaved("Seniormässan 2026"), now: 0)
+        #expect(f.eventLabel == "Seniormässan 2026" && f.notice == .eventSaved)
+        _ = f.handle(.eventLabelFailed(.diskFull), now: 0)
+        #expect(f.notice == .eventFailed(.diskFull))
+    }
+
     @Test func idleEndsTheStaffSessionAndPaperMode() {
         var f = makeFlow(idleSeconds: 60, pinHash: Self.hash)
-        f.press(.control("a"), at: 0); f.type("*2468\r3", at: 0)
+        f.press(.control("a"), at: 0); f.type("*" + Self.pin + "\r3", at: 0)
         #expect(f.paperMode)
         _ = f.handle(.tick, now: 60_000)
         #expect(!f.paperMode && !f.staffSession && f.step == .welcome)
@@ -361,7 +444,7 @@ import ReportModel
 
     @Test func eventLabelFailureIsShown() {
         var f = makeFlow(pinHash: Self.hash)
-        f.press(.control("a")); f.type("*2468\r2x\r")
+        f.press(.control("a")); f.type("*" + Self.pin + "\r2x\r")
         _ = f.handle(.eventLabelFailed(.diskFull), now: 0)
         #expect(f.notice == .eventFailed(.diskFull))
     }

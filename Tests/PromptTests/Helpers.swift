@@ -33,15 +33,31 @@ func builtInTexts(languages: [String] = ["sv", "en"], directory: String? = nil) 
     try Texts.load(languages: languages, directory: directory)
 }
 
+/// The staff PIN of the tests, and its hash at the lowest iteration count `verify` accepts (made once).
+let testPIN = "246813"
+let testPINHash = StaffPIN.hash(pin: testPIN, iterations: StaffPIN.minimumIterations)
+
 /// A store in memory that records what it was given and can be told to refuse.
 final class MemoryStore: PromptStore, @unchecked Sendable { // used from one thread at a time (lock for the test)
     private let lock = NSLock()
     private var _stored: [ValidDraft] = []
-    private var _label: String?
+    /// Staff's own label: nil when they set none (the configuration's applies), .some(nil) when they cleared it.
+    private var _label: String??
+    private var _lockout = StoredStaffLockout()
+    private var _lockoutWrites = 0
+    /// The label of the configuration file.
+    let configuredLabel: String?
     var refusal: StoreRefusal?
     var nextSeq: Int64 = 1
 
+    init(configuredLabel: String? = nil, lockout: StoredStaffLockout = StoredStaffLockout()) {
+        self.configuredLabel = configuredLabel
+        self._lockout = lockout
+    }
+
     var stored: [ValidDraft] { lock.withLock { _stored } }
+    var storedLockout: StoredStaffLockout { lock.withLock { _lockout } }
+    var lockoutWrites: Int { lock.withLock { _lockoutWrites } }
 
     func store(_ draft: ValidDraft) throws(StoreRefusal) -> (id: String, seq: Int64) {
         lock.lock()
@@ -57,11 +73,30 @@ final class MemoryStore: PromptStore, @unchecked Sendable { // used from one thr
                           deadLetters: 0, broker: "connected", lastAckAt: nil, lastError: nil)
         }
     }
-    func eventLabel() -> String? { lock.withLock { _label } }
+    func eventLabel() -> String? {
+        lock.withLock {
+            if let own = _label { return own }
+            return configuredLabel
+        }
+    }
     func setEventLabel(_ label: String?) throws(StoreRefusal) {
         lock.lock()
         defer { lock.unlock() }
         if let refusal { throw refusal }
-        _label = label
+        _label = .some(label)
+    }
+    func useConfiguredEventLabel() throws(StoreRefusal) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let refusal { throw refusal }
+        _label = nil
+    }
+    func staffLockout() -> StoredStaffLockout { lock.withLock { _lockout } }
+    func setStaffLockout(_ lockout: StoredStaffLockout) throws(StoreRefusal) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let refusal { throw refusal }
+        _lockout = lockout
+        _lockoutWrites += 1
     }
 }

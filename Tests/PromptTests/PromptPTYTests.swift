@@ -16,7 +16,8 @@ import Glibc
         let config: String
         let outbox: String
 
-        init(idle: Int = 90, maxPending: Int = 100_000, pinHash: String? = nil, languageDir: String? = nil) {
+        init(idle: Int = 90, maxPending: Int = 100_000, pinHash: String? = nil, languageDir: String? = nil,
+             event: String = "") {
             dir = TempDir("prompt")
             outbox = dir.file("outbox.sqlite")
             var prompt = "[prompt]\n"
@@ -26,7 +27,7 @@ import Glibc
                 [kiosk]
                 id = "pty-kiosk-1"
                 site = "Testgården, Götene"
-                event = ""
+                event = "\(event)"
                 languages = ["sv", "en"]
                 idle_timeout_s = \(idle)
                 places = ["Ungdomsgården", "Centrum"]
@@ -48,13 +49,19 @@ import Glibc
             _ = FileManager.default.createFile(atPath: config, contents: Data(text.utf8))
         }
 
-        /// Starts the prompt on a new pseudo-terminal and waits for the welcome screen.
-        func start(rows: Int = 24, columns: Int = 80) throws -> PseudoTerminal {
+        /// Starts the prompt on a new pseudo-terminal and waits for the welcome screen. With `shell`, through
+        /// `/bin/sh -c "<shell> && exec tipskiosk prompt …"` (to set a limit or a folder first).
+        func start(rows: Int = 24, columns: Int = 80, shell: String? = nil) throws -> PseudoTerminal {
             var env = ProcessInfo.processInfo.environment
             env["TERM"] = "xterm-256color"
             env.removeValue(forKey: "JOURNAL_STREAM")
-            let pty = try PseudoTerminal.spawn(tipskioskBinary(), ["prompt", "--config", config], environment: env,
-                                               rows: rows, columns: columns)
+            let pty = if let shell {
+                try PseudoTerminal.spawn("/bin/sh", ["-c", "\(shell) && exec '\(tipskioskBinary())' prompt --config '\(config)'"],
+                                         environment: env, rows: rows, columns: columns)
+            } else {
+                try PseudoTerminal.spawn(tipskioskBinary(), ["prompt", "--config", config], environment: env,
+                                         rows: rows, columns: columns)
+            }
             let up = pty.waitForScreen("Vid akut fara: ring 112", timeout: 20)
             #expect(up, "the prompt did not start: \(pty.exitStatusIfDone()?.description ?? "running"): \(pty.text())")
             return pty
@@ -237,12 +244,12 @@ import Glibc
     }
 
     @Test func staffMenuAndPINLockout() throws {
-        let k = Kiosk(pinHash: StaffPIN.hash(pin: "2468", iterations: 1000))
+        let k = Kiosk(pinHash: testPINHash)
         let pty = try k.start()
         pty.write(bytes: [0x01])
         pty.write("*")
         #expect(pty.waitForScreen("Skriv PIN-koden", timeout: 5))
-        pty.write("2468\r")
+        pty.write(testPIN + "\r")
         #expect(pty.waitForScreen("Väntar på att skickas: 0", timeout: 5))
         pty.write("4")
         #expect(pty.waitForScreen("Tryck på valfri tangent", timeout: 5))
@@ -250,17 +257,153 @@ import Glibc
         pty.write("*")
         #expect(pty.waitForScreen("Skriv PIN-koden", timeout: 5))
         for i in 1...4 {
-            pty.write("0000\r")
+            pty.write("000000\r")
             #expect(pty.waitForScreen("\(5 - i) försök kvar", timeout: 5))
         }
-        pty.write("0000\r")
+        pty.write("000000\r")
         #expect(pty.waitForScreen("Försök igen om 5 minuter", timeout: 5))
-        pty.write("2468\r")
+        pty.write(testPIN + "\r")
         usleep(500_000)
         #expect(!pty.screenText.contains("Väntar på att skickas"))
         #expect(pty.isRunning)
         pty.signal(SIGTERM)
         #expect(pty.waitForExit(timeout: 10) == .exited(0))
+    }
+
+    @Test func theLockoutSurvivesARestartOfThePrompt() throws {
+        let k = Kiosk(pinHash: testPINHash)
+        let first = try k.start()
+        first.write(bytes: [0x01])
+        first.write("*")
+        #expect(first.waitForScreen("Skriv PIN-koden", timeout: 5))
+        for i in 1...4 {
+            first.write("000000\r")
+            #expect(first.waitForScreen("\(5 - i) försök kvar", timeout: 5))
+        }
+        first.write("000000\r")
+        #expect(first.waitForScreen("Försök igen om 5 minuter", timeout: 5))
+        first.signal(SIGTERM)
+        #expect(first.waitForExit(timeout: 10) == .exited(0))
+        // In the outbox's meta table: the end of the lockout, five minutes ahead (wall clock).
+        let r = try runProcess("/usr/bin/sqlite3", [k.outbox, "SELECT key, value FROM meta WHERE key LIKE 'staff_pin_%' ORDER BY key;"])
+        let rows = Dictionary(uniqueKeysWithValues: r.stdout.split(separator: "\n").map { line in
+            let kv = line.split(separator: "|", maxSplits: 1).map(String.init)
+            return (kv[0], kv.count > 1 ? kv[1] : "")
+        })
+        #expect(rows["staff_pin_lockouts"] == "1", "\(r.stdout)")
+        let until = Int64(rows["staff_pin_locked_until"] ?? "") ?? 0
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(until > now + 4 * 60_000 && until <= now + 5 * 60_000, "\(r.stdout)")
+        // A new prompt (systemd restarts it; a visitor pulls the plug): still locked, the right PIN is refused.
+        let second = try k.start()
+        second.write(bytes: [0x01])
+        second.write("*")
+        #expect(second.waitForScreen(timeout: 5) { $0.contains { $0.contains("Försök igen om 5 minuter") || $0.contains("Försök igen om 4 minuter") } })
+        second.write(testPIN + "\r")
+        usleep(500_000)
+        #expect(!second.screenText.contains("Väntar på att skickas"))
+        second.signal(SIGTERM)
+        #expect(second.waitForExit(timeout: 10) == .exited(0))
+    }
+
+    @Test func staffCanGoBackToTheConfiguredEventLabel() throws {
+        let k = Kiosk(pinHash: testPINHash, event: "Seniormässan 2026")
+        let pty = try k.start()
+        pty.write(bytes: [0x01])
+        pty.write("*" + testPIN + "\r")
+        #expect(pty.waitForScreen("Händelse: Seniormässan 2026", timeout: 5))
+        pty.write("2")
+        #expect(pty.waitForScreen("> Seniormässan 2026", timeout: 5))
+        pty.write(String(repeating: "\u{7F}", count: 17) + "\r") // empty: no event at all
+        #expect(pty.waitForScreen("Händelse: ingen", timeout: 5), "\(pty.screenText)")
+        pty.write("2")
+        #expect(pty.waitForScreen("Vad heter händelsen?", timeout: 5))
+        pty.write("Torgdagen\r")
+        #expect(pty.waitForScreen("Händelse: Torgdagen", timeout: 5))
+        pty.write("5")
+        #expect(pty.waitForScreen("Händelse: Seniormässan 2026", timeout: 5))
+        #expect(pty.waitForScreen("Händelsen är sparad", timeout: 5))
+        pty.write("4")
+        #expect(pty.waitForScreen("Tryck på valfri tangent", timeout: 5))
+        Self.tip(pty, category: "1", place: "1", when: "2", text: "Mörkt vid entrén")
+        #expect(pty.waitForScreen("Ditt nummer: 0001", timeout: 10))
+        #expect(try k.payloads().first?["event"] as? String == "Seniormässan 2026")
+        pty.signal(SIGTERM)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+    }
+
+    /// Stops the prompt's output, as the Hold (Scroll Lock) key does on a Linux console, in the middle of a
+    /// draft: the idle wipe must come all the same. `tcflow`: a TCOOFF on the terminal; `stopCharacter`: Ctrl-S
+    /// with IXON, which stops the tty the way the Hold key does (a stop that TCOON alone does not end).
+    @Test(arguments: ["tcflow", "stopCharacter"])
+    func stoppedOutputDoesNotStopTheIdleWipe(how: String) throws {
+        let k = Kiosk(idle: 10)
+        let pty = try k.start()
+        pty.write("x1Hemlig plats")
+        #expect(pty.waitForScreen("> Hemlig plats", timeout: 5))
+        let slave = try pty.openSlave()
+        defer { close(slave) }
+        if how == "tcflow" {
+            #expect(tcflow(slave, TCOOFF) == 0)
+        } else {
+            var t = termios()
+            #expect(tcgetattr(slave, &t) == 0)
+            t.c_iflag |= tcflag_t(IXON)
+            t.c_iflag &= ~tcflag_t(IXANY)
+            #expect(tcsetattr(slave, TCSANOW, &t) == 0)
+            pty.write(bytes: [0x13])
+        }
+        // Output is stopped: the terminal takes nothing.
+        var stopped = false
+        for _ in 0..<50 where !stopped { stopped = !Self.takesOutput(slave); if !stopped { usleep(20_000) } }
+        #expect(stopped)
+        let mark = pty.mark
+        pty.write("X") // a frame to draw while stopped
+        #expect(pty.waitForScreen("Tryck på valfri tangent", timeout: 20), "\(pty.screenText)")
+        #expect(!pty.screenText.contains("Hemlig"))
+        #expect(try k.payloads().isEmpty)
+        #expect(Self.takesOutput(slave)) // the prompt started output again
+        let after = String(decoding: pty.output[mark...], as: UTF8.self)
+        #expect(after.contains("\u{1B}[2J") && after.contains("\u{1B}[3J")) // the wipe, scrollback too
+        #expect(pty.isRunning)
+        pty.signal(SIGTERM)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+    }
+
+    /// True when the terminal would take output now (poll for POLLOUT, no wait).
+    static func takesOutput(_ fd: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&p, 1, 0) == 1 && p.revents & Int16(POLLOUT) != 0
+    }
+
+    /// `prctl(PR_SET_DUMPABLE, 0)`: a crash with a draft in memory leaves no core file, even where the limit
+    /// allows one. (Where this machine writes no core files at all, e.g. a `|` core_pattern, it proves nothing
+    /// and says so.)
+    @Test func aCrashWithADraftLeavesNoCoreDump() throws {
+        let control = TempDir("core-control")
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sh")
+        sleeper.arguments = ["-c", "ulimit -c unlimited && cd '\(control.path)' && exec sleep 30"]
+        try sleeper.run()
+        usleep(300_000)
+        kill(sleeper.processIdentifier, SIGSEGV)
+        sleeper.waitUntilExit()
+        let canDump = Self.coreFiles(in: control.path).count > 0
+        if !canDump {
+            print("aCrashWithADraftLeavesNoCoreDump: this machine writes no core file for a crash (core_pattern \((try? String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8)) ?? "?")); the test cannot fail here")
+        }
+        let k = Kiosk()
+        let crashDir = TempDir("core")
+        let pty = try k.start(shell: "ulimit -c unlimited && cd '\(crashDir.path)'")
+        pty.write("x1Hemligt utkast")
+        #expect(pty.waitForScreen("> Hemligt utkast", timeout: 5))
+        pty.signal(SIGSEGV)
+        #expect(pty.waitForExit(timeout: 30) == .signaled(SIGSEGV))
+        #expect(Self.coreFiles(in: crashDir.path).isEmpty)
+    }
+
+    static func coreFiles(in dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("core") }
     }
 
     @Test func noPINConfiguredSaysSo() throws {

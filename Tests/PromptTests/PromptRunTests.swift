@@ -193,8 +193,13 @@ import Glibc
         #expect(p.pty.waitForScreen("Vid akut fara", timeout: 10))
         p.pty.write("x1Hemlig plats")
         #expect(p.pty.waitForScreen("> Hemlig plats", timeout: 5))
+        let mark = p.pty.mark
         #expect(p.pty.waitForScreen("Tryck på valfri tangent", timeout: 5))
         #expect(!p.pty.screenText.contains("Hemlig plats"))
+        // the whole screen and the scrollback, not only the rows that changed
+        let wipe = String(decoding: p.pty.output[mark...], as: UTF8.self)
+        #expect(wipe.contains("\u{1B}[2J"), "\(wipe.debugDescription)")
+        #expect(wipe.contains("\u{1B}[3J"), "\(wipe.debugDescription)")
         p.pty.write("x")
         #expect(p.pty.waitForScreen("Steg 1 av 6", timeout: 5))
         #expect(p.store.stored.isEmpty)
@@ -213,13 +218,12 @@ import Glibc
     }
 
     @Test func staffPINLockoutAndMenu() throws {
-        let hash = StaffPIN.hash(pin: "2468", iterations: 1000)
-        let p = try Running(Self.settings(pin: hash))
+        let p = try Running(Self.settings(pin: testPINHash))
         #expect(p.pty.waitForScreen("Vid akut fara", timeout: 10))
         p.pty.write(bytes: [0x01])
         p.pty.write("*")
         #expect(p.pty.waitForScreen("Skriv PIN-koden", timeout: 5))
-        p.pty.write("2468\r")
+        p.pty.write(testPIN + "\r")
         #expect(p.pty.waitForScreen("Väntar på att skickas: 0", timeout: 5))
         #expect(p.pty.waitForScreen("Förbindelse med servern: ansluten", timeout: 5))
         p.pty.write("4")
@@ -228,14 +232,52 @@ import Glibc
         p.pty.write("*")
         #expect(p.pty.waitForScreen("Skriv PIN-koden", timeout: 5))
         for i in 1...4 {
-            p.pty.write("1111\r")
+            p.pty.write("111111\r")
             #expect(p.pty.waitForScreen("\(5 - i) försök kvar", timeout: 5))
         }
-        p.pty.write("1111\r")
+        p.pty.write("111111\r")
         #expect(p.pty.waitForScreen("Försök igen om 5 minuter", timeout: 5))
-        p.pty.write("2468\r")
+        p.pty.write(testPIN + "\r")
         usleep(300_000)
         #expect(!p.pty.screenText.contains("Väntar på att skickas"))
+        // every change went to the store, the lockout last: five minutes from now on the wall clock
+        #expect(p.store.lockoutWrites == 5)
+        let stored = p.store.storedLockout
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(stored.failures == 0 && stored.lockouts == 1)
+        #expect((stored.lockedUntilUnixMillis ?? 0) > now + 4 * 60_000)
+        p.pty.closeMaster()
+        #expect(p.waitForEnd(timeout: 5) == 0)
+    }
+
+    @Test func aStoredLockoutIsInForceFromTheStart() throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let store = MemoryStore(lockout: StoredStaffLockout(failures: 0, lockouts: 2, lockedUntilUnixMillis: now + 20 * 60_000))
+        let p = try Running(Self.settings(pin: testPINHash), store: store)
+        #expect(p.pty.waitForScreen("Vid akut fara", timeout: 10))
+        p.pty.write(bytes: [0x01])
+        p.pty.write("*")
+        #expect(p.pty.waitForScreen("Försök igen om 20 minuter", timeout: 5))
+        p.pty.write(testPIN + "\r")
+        usleep(300_000)
+        #expect(!p.pty.screenText.contains("Väntar på att skickas"))
+        p.pty.closeMaster()
+        #expect(p.waitForEnd(timeout: 5) == 0)
+    }
+
+    @Test func paperTipsNeedThePINToGetBackToTheMenu() throws {
+        let p = try Running(Self.settings(pin: testPINHash))
+        #expect(p.pty.waitForScreen("Vid akut fara", timeout: 10))
+        p.pty.write(bytes: [0x01])
+        p.pty.write("*" + testPIN + "\r")
+        #expect(p.pty.waitForScreen("Personalmeny", timeout: 5))
+        p.pty.write("3")
+        #expect(p.pty.waitForScreen("PAPPERSTIPS", timeout: 5))
+        #expect(p.pty.waitForScreen("Tryck på valfri tangent", timeout: 5))
+        p.pty.write(bytes: [0x01])
+        p.pty.write("*")
+        #expect(p.pty.waitForScreen("Skriv PIN-koden", timeout: 5))
+        #expect(!p.pty.screenText.contains("Personalmeny"))
         p.pty.closeMaster()
         #expect(p.waitForEnd(timeout: 5) == 0)
     }

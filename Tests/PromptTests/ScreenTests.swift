@@ -13,9 +13,8 @@ import ReportModel
 
     /// Flows at every screen, in the given language.
     func allScreens(english: Bool) -> [(String, PromptFlow)] {
-        let hash = StaffPIN.hash(pin: "1", iterations: 10)
         var out: [(String, PromptFlow)] = []
-        var f = makeFlow(pinHash: hash)
+        var f = makeFlow(pinHash: testPINHash)
         if english { f.type("L") }
         out.append(("welcome", f))
         f.type("x"); out.append(("category", f))
@@ -29,7 +28,7 @@ import ReportModel
         f.type("q")
         if english { f.type("L") } // the language went back to Swedish for the next visitor
         f.press(.control("a")); f.type("*"); out.append(("pin", f))
-        f.type("1\r"); out.append(("menu", f))
+        f.type(testPIN + "\r"); out.append(("menu", f))
         _ = f.handle(.staffSnapshot(StaffSnapshot(pending: 2, deadLetters: 1, broker: nil,
                                                   lastError: "tls:\u{1B}[2J bad"), eventLabel: "Mässan\u{1B}[31m"), now: 0)
         out.append(("menu+snapshot", f))
@@ -89,6 +88,8 @@ import ReportModel
         #expect(text("menu+snapshot").contains("Kunde inte levereras: 1"))
         #expect(text("menu+snapshot").contains("Händelse: Mässan"))
         #expect(text("menu+snapshot").contains("Senaste fel: tls: bad"))
+        #expect(text("menu").contains("2  Ändra händelse"))
+        #expect(text("menu").contains("5  Använd händelsen från inställningsfilen"))
         #expect(!text("menu+snapshot").unicodeScalars.contains("\u{1B}"))
         let en = Dictionary(uniqueKeysWithValues: allScreens(english: true))
         #expect(renderer.render(en["welcome"]!, width: 80, height: 24, now: 0).text.contains("Press L for Svenska"))
@@ -96,7 +97,7 @@ import ReportModel
     }
 
     @Test func counterAndPINMask() {
-        var f = makeFlow(pinHash: StaffPIN.hash(pin: "1", iterations: 10))
+        var f = makeFlow(pinHash: testPINHash)
         f.type("x1Centrum\r1")
         f.press(.paste(String(repeating: "å", count: 412)))
         let frame = renderer.render(f, width: 80, height: 24, now: 0)
@@ -106,7 +107,7 @@ import ReportModel
         #expect(!renderer.render(h, width: 80, height: 24, now: 0).text.contains("7/200"))
         h.press(.paste(String(repeating: "b", count: 163)))
         #expect(renderer.render(h, width: 80, height: 24, now: 0).text.contains("170/200"))
-        var g = makeFlow(pinHash: StaffPIN.hash(pin: "1", iterations: 10))
+        var g = makeFlow(pinHash: testPINHash)
         g.press(.control("a")); g.type("*9876")
         let pin = renderer.render(g, width: 80, height: 24, now: 0).text
         #expect(pin.contains("> ****") && !pin.contains("9876"))
@@ -127,7 +128,7 @@ import ReportModel
     }
 
     @Test func lockoutIsShownPlainly() {
-        var f = makeFlow(pinHash: StaffPIN.hash(pin: "1", iterations: 10))
+        var f = makeFlow(pinHash: testPINHash)
         f.press(.control("a")); f.type("*")
         for _ in 0..<5 { f.type("0\r", at: 0) }
         let t = renderer.render(f, width: 100, height: 30, now: 0).text
@@ -189,7 +190,22 @@ import ReportModel
         c.lines.removeLast()
         #expect(w.output(for: c).contains("\u{1B}[2;1H\u{1B}[K"))
         w.invalidate()
-        #expect(w.output(for: c).contains("rad ett"))
+        let redraw = w.output(for: c)
+        #expect(redraw.contains("rad ett") && redraw.contains("\u{1B}[2J"))
+        #expect(!redraw.contains("\u{1B}[3J")) // a resize keeps the scrollback
+    }
+
+    @Test func aWipeClearsTheWholeScreenAndTheScrollback() {
+        var w = FrameWriter()
+        let draft = Frame(width: 20, height: 5, lines: [.init("Hemlig plats")], cursor: nil)
+        _ = w.output(for: draft)
+        w.invalidate(clearingScrollback: true)
+        let welcome = Frame(width: 20, height: 5, lines: [.init("Välkommen")], cursor: nil)
+        let wipe = w.output(for: welcome)
+        #expect(wipe.contains("\u{1B}[H\u{1B}[2J\u{1B}[3J"))
+        #expect(wipe.contains("Välkommen"))
+        // only that once: the next frames change rows as usual
+        #expect(!w.output(for: welcome).contains("\u{1B}[3J"))
     }
 
     @Test func displayWidths() {
