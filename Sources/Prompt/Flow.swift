@@ -37,6 +37,9 @@ public enum FlowEffect: Sendable, Equatable {
     /// Go back to the event label of the configuration file (forget staff's own); answer with `.eventLabelSaved`
     /// (carrying the label now in force) or `.eventLabelFailed`.
     case useConfiguredEventLabel
+    /// Put the dead letters back in the queue (the broker's refusal was fixed); answer with
+    /// `.deadLettersRequeued` or `.deadLettersFailed`.
+    case requeueDeadLetters
     /// Read the stored PIN lockout (it outlives the prompt); answer with `.staffLockoutLoaded`.
     case loadStaffLockout
     /// Store the PIN lockout as it is now, so that restarting the prompt does not reset it. No answer: when it
@@ -56,6 +59,9 @@ public enum FlowEvent: Sendable, Equatable {
     case staffSnapshot(StaffSnapshot, eventLabel: String?)
     case eventLabelSaved(String?)
     case eventLabelFailed(StoreRefusal)
+    /// How many dead letters went back in the queue (the answer to `.requeueDeadLetters`).
+    case deadLettersRequeued(Int)
+    case deadLettersFailed(StoreRefusal)
     /// The stored PIN lockout, in monotonic time (the answer to `.loadStaffLockout`).
     case staffLockoutLoaded(PINLockout)
 }
@@ -73,6 +79,8 @@ public enum Notice: Sendable, Equatable {
     case staffNotSetUp
     case eventSaved
     case eventFailed(StoreRefusal)
+    case deadLettersRequeued(Int)
+    case deadLettersFailed(StoreRefusal)
 }
 
 /// Settings of the flow, from `PromptSettings`.
@@ -193,6 +201,10 @@ public struct PromptFlow: Sendable {
             if step == .staffMenu || step == .staffEvent { notice = .eventSaved }
         case .eventLabelFailed(let r):
             if step == .staffMenu || step == .staffEvent { notice = .eventFailed(r) }
+        case .deadLettersRequeued(let n):
+            if step == .staffMenu { notice = .deadLettersRequeued(n) }
+        case .deadLettersFailed(let r):
+            if step == .staffMenu { notice = .deadLettersFailed(r) }
         case .staffLockoutLoaded(let stored):
             lockout.adopt(stored)
             if step == .staffPIN && lockout.isLocked(now: now) { pinEditor.clear() }
@@ -375,6 +387,8 @@ public struct PromptFlow: Sendable {
                 return [.clearScreen]
             case "5":
                 return [.useConfiguredEventLabel, .refreshStaffSnapshot]
+            case "6":
+                return [.requeueDeadLetters, .refreshStaffSnapshot]
             default:
                 if key == .escape { leaveStaff(); return [.clearScreen] }
             }

@@ -89,6 +89,8 @@ public protocol PromptStore: AnyObject {
     func setEventLabel(_ label: String?) throws(StoreRefusal)
     /// Forgets staff's own event label: the reports that follow carry the one of the configuration file (if any).
     func useConfiguredEventLabel() throws(StoreRefusal)
+    /// Puts every dead letter back in the queue; returns how many.
+    func requeueDeadLetters() throws(StoreRefusal) -> Int
     /// The staff PIN lockout as last stored, so that restarting the prompt does not reset it. An empty lockout
     /// when none is stored or the store cannot be read (the prompt still keeps its own in memory).
     func staffLockout() -> StoredStaffLockout

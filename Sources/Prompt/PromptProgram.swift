@@ -41,8 +41,17 @@ public enum PromptProgram {
         defer { stderrGuard.restore() }
 
         let device = TerminalDevice(input: input, output: output)
-        guard let signals = SignalSetup.install(terminalFD: input, saved: device.saved) else { return 71 }
-        device.enterRawMode()
+        guard let signals = SignalSetup.install(terminalFD: input, saved: device.saved) else {
+            _ = device.writeAll("tipskiosk prompt: cannot take over the terminal's signals; not starting\r\n")
+            return 71
+        }
+        // On a terminal, raw mode is what keeps Ctrl-C and friends from ending the prompt: without it, no start.
+        if device.saved != nil && !device.enterRawMode() {
+            let why = String(cString: strerror(errno))
+            signals.uninstall()
+            _ = device.writeAll("tipskiosk prompt: cannot put the terminal in raw mode (\(why)); not starting\r\n")
+            return 71
+        }
         device.makeOutputNonBlocking()
         defer {
             // The wipe, also over an unwritten frame (never written: the draft in it stays unseen) and after a
@@ -242,6 +251,12 @@ struct PromptLoop {
                         queue.append(.eventLabelSaved(store.eventLabel()))
                     } catch {
                         queue.append(.eventLabelFailed(error))
+                    }
+                case .requeueDeadLetters:
+                    do {
+                        queue.append(.deadLettersRequeued(try store.requeueDeadLetters()))
+                    } catch {
+                        queue.append(.deadLettersFailed(error))
                     }
                 case .loadStaffLockout:
                     let stored = store.staffLockout()

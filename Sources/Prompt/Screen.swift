@@ -228,6 +228,7 @@ public struct ScreenRenderer: Sendable {
             top += choice("3", t(flow.paperMode ? "staff.menu.paper.off" : "staff.menu.paper.on"))
             top += choice("4", t("staff.menu.leave"))
             top += choice("5", t("staff.menu.configured_event"))
+            if (flow.snapshot?.deadLetters ?? 0) > 0 { top += choice("6", t("staff.menu.requeue_dead")) }
         case .staffEvent:
             top += wrapped(t("staff.event.prompt"), .bold)
             top.append(Frame.Line(""))
@@ -254,6 +255,15 @@ public struct ScreenRenderer: Sendable {
         return s == key ? c.swedishLabel : s
     }
 
+    /// A store's refusal in a few words, for staff's notices.
+    static func reason(_ r: StoreRefusal) -> String {
+        switch r {
+        case .full(let m): "full (\(m))"
+        case .diskFull: "disk full"
+        case .unavailable(let why): TextCleaner.clean(why, allowNewlines: false)
+        }
+    }
+
     func noticeText(_ n: Notice, _ lang: Int) -> String {
         func t(_ key: String, _ args: [String: String] = [:]) -> String { texts.string(key, lang, args) }
         switch n {
@@ -270,12 +280,9 @@ public struct ScreenRenderer: Sendable {
         case .staffNotSetUp: return t("notice.staff_not_set_up")
         case .eventSaved: return t("staff.event.saved")
         case .eventFailed(let r):
-            let reason = switch r {
-            case .full(let m): "full (\(m))"
-            case .diskFull: "disk full"
-            case .unavailable(let why): TextCleaner.clean(why, allowNewlines: false)
-            }
-            return t("staff.event.failed", ["reason": reason])
+            return t("staff.event.failed", ["reason": Self.reason(r)])
+        case .deadLettersRequeued(let n): return t("staff.dead.requeued", ["count": String(n)])
+        case .deadLettersFailed(let r): return t("staff.dead.failed", ["reason": Self.reason(r)])
         }
     }
 

@@ -139,6 +139,16 @@ final class OutboxPromptStore: PromptStore {
         }
     }
 
+    func requeueDeadLetters() throws(StoreRefusal) -> Int {
+        do {
+            let n = try open().requeueDeadLetters()
+            Log.info("\(n) dead letters put back in the queue by staff")
+            return n
+        } catch {
+            throw Self.refusal(error)
+        }
+    }
+
     func staffLockout() -> StoredStaffLockout {
         do {
             let l = try open().staffLockout()

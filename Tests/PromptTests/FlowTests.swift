@@ -417,6 +417,17 @@ import ReportModel
         #expect(f.step == .staffPIN)
     }
 
+    @Test func staffSendsTheDeadLettersAgain() {
+        var f = makeFlow(pinHash: Self.hash)
+        f.press(.control("a")); f.type("*" + Self.pin + "\r")
+        #expect(f.type("6") == [.requeueDeadLetters, .refreshStaffSnapshot])
+        #expect(f.step == .staffMenu)
+        _ = f.handle(.deadLettersRequeued(3), now: 0)
+        #expect(f.notice == .deadLettersRequeued(3))
+        _ = f.handle(.deadLettersFailed(.diskFull), now: 0)
+        #expect(f.notice == .deadLettersFailed(.diskFull))
+    }
+
     @Test func backToTheConfiguredEventLabel() {
         var f = makeFlow(pinHash: Self.hash)
         f.press(.control("a")); f.type("*" + Self.pin + "\r")

@@ -85,6 +85,19 @@ final class MemoryStore: PromptStore, @unchecked Sendable { // used from one thr
         if let refusal { throw refusal }
         _label = .some(label)
     }
+    /// Dead letters `requeueDeadLetters` puts back (the test sets them).
+    var deadLetters: Int {
+        get { lock.withLock { _dead } }
+        set { lock.withLock { _dead = newValue } }
+    }
+    private var _dead = 0
+    func requeueDeadLetters() throws(StoreRefusal) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        if let refusal { throw refusal }
+        defer { _dead = 0 }
+        return _dead
+    }
     func useConfiguredEventLabel() throws(StoreRefusal) {
         lock.lock()
         defer { lock.unlock() }
