@@ -141,6 +141,29 @@ struct TLSSiteTests {
         #expect(Self.held(central) == 10)
     }
 
+    @Test("tls = true with a client certificate and no ca_file: the system's CA store verifies the broker, and the certificate is sent")
+    func systemStoreWithAClientCertificate() throws {
+        let site = try Site(config: "mosquitto-mtls.conf")
+        let (centralDir, central, collector) = try site.collector(mtls: true)
+        defer { collector.terminate(); withExtendedLifetime(centralDir) {} }
+        let k = TempDir("tls-kiosk-1")
+        let config = writeTestConfig(in: k, kiosk: "tls-kiosk-1", port: site.tlsPort, extraMQTT: """
+            tls = true
+            cert_file = "\(site.dir.file("clients/tls-kiosk-1.pem"))"
+            key_file = "\(site.dir.file("clients/tls-kiosk-1.key"))"
+            await_receipts = true
+            """)
+        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "host = \"127.0.0.1\"", with: "host = \"localhost\"")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let gw = GatewayProcess(config: config, log: k.file("gateway.log"))
+        // OpenSSL's default store honours $SSL_CERT_FILE: here it is the site's CA, as /etc/ssl/certs would be.
+        try gw.start(environment: ["SSL_CERT_FILE": site.dir.file("ca.pem")])
+        defer { gw.terminate() }
+        #expect(try tipskiosk(["submit", "--config", config], input: submitLines(4)).status == 0)
+        #expect(try waitUntil(timeout: 20) { try status(config)["pending"] as? Int == 0 }, "\(gw.log)")
+        #expect(Self.held(central) == 4, "the broker requires the client certificate: it was sent")
+    }
+
     /// Starts a gateway with `config`, stores 5 reports, and returns `status --json` once it has failed a while.
     static func failingStatus(_ dir: TempDir, _ config: String) throws -> [String: Any] {
         let gw = GatewayProcess(config: config, log: dir.file("gateway.log"))
