@@ -153,6 +153,15 @@ public struct PromptFlow: Sendable {
     /// The language tag shown, which goes into the report.
     public var languageTag: String { config.languageTags[min(language, config.languageTags.count - 1)] }
 
+    /// The report as the review screen shows it, before any masking.
+    public var reviewDraft: ReportDraft {
+        var draft = ReportDraft(category: category, place: place ?? "", occurred: occurred,
+                                text: reportText ?? "", language: languageTag,
+                                reporter: Reporter(role: paperMode ? .staff : .visitor), contact: contact)
+        if !ReportDraft.isLanguageTag(draft.language) { draft.language = "und" }
+        return draft
+    }
+
     /// Whether some part of a report (or a staff session) is in memory: the idle timeout applies.
     public var hasSomethingToWipe: Bool {
         step != .welcome || staffSession || paperMode || category != nil || notice != nil
@@ -322,11 +331,15 @@ public struct PromptFlow: Sendable {
             }
         case .review:
             switch digit(key) {
-            case "1":
-                var draft = ReportDraft(category: category, place: place ?? "", occurred: occurred,
-                                        text: reportText ?? "", language: languageTag,
-                                        reporter: Reporter(role: paperMode ? .staff : .visitor), contact: contact)
-                if !ReportDraft.isLanguageTag(draft.language) { draft.language = "und" }
+            case "1", "4":
+                // 1 sends with the personal data found in the text and place masked; 4 (offered only when
+                // some was found) sends them as typed. Contact details are the visitor's choice: never touched.
+                var draft = reviewDraft
+                if digit(key) == "4" && draft.personalData.isEmpty { break }
+                if digit(key) == "1" {
+                    draft = draft.maskingPersonalData(labels: languageTag.hasPrefix("en")
+                                                      ? PersonalData.englishLabels : PersonalData.swedishLabels)
+                }
                 do {
                     let valid = try draft.validated()
                     step = .storing

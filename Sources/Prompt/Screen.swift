@@ -157,10 +157,15 @@ public struct ScreenRenderer: Sendable {
                 return o.wireValue
             }()
             let category = flow.category.map { categoryLabel($0, lang) } ?? ""
+            // Personal data found in the place and the text is marked »like this« on the review screen.
+            let personal = flow.reviewDraft.personalData
+            func marked(_ text: String) -> String {
+                PersonalData.mask(text, labels: [:], marking: true).text
+            }
             top += wrapped("\(t("review.category")): \(category)")
-            top += wrapped("\(t("review.place")): \(flow.place ?? "")")
+            top += wrapped("\(t("review.place")): \(marked(flow.place ?? ""))")
             top += wrapped("\(t("review.when")): \(when)")
-            var textLines = DisplayWidth.wrap("\(t("review.text")): \(flow.reportText ?? "")", width: width)
+            var textLines = DisplayWidth.wrap("\(t("review.text")): \(marked(flow.reportText ?? ""))", width: width)
             if textLines.count > 4 {
                 textLines = Array(textLines.prefix(4))
                 textLines[3] = DisplayWidth.truncate(textLines[3], to: width - 1) + "…"
@@ -172,12 +177,18 @@ public struct ScreenRenderer: Sendable {
             }()
             top += wrapped("\(t("review.contact")): \(contact)")
             top.append(Frame.Line(""))
+            if !personal.isEmpty {
+                let names = personal.map { t("personal.\($0.rawValue)") }.joined(separator: ", ")
+                top += wrapped(t("review.personal", ["what": names]), .bold)
+                top.append(Frame.Line(""))
+            }
             if flow.step == .storing {
                 top += wrapped(t("storing"), .bold)
             } else {
-                top += choice("1", t("review.send"))
+                top += choice("1", t(personal.isEmpty ? "review.send" : "review.send_masked"))
                 top += choice("2", t("review.change"))
                 top += choice("3", t("review.discard"))
+                if !personal.isEmpty { top += choice("4", t("review.send_as_typed")) }
             }
         case .thanks:
             top += wrapped(t("thanks.title"), .bold)

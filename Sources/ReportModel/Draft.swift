@@ -15,6 +15,8 @@ public struct ReportDraft: Sendable, Equatable {
     public var language: String
     public var reporter: Reporter
     public var contact: Contact?
+    /// The kinds of personal data the kiosk masked in `text` and `place` (the report's `masked` field).
+    public var masked: [PersonalData.Kind] = []
 
     public init(category: Category? = nil, place: String = "", occurred: Occurred? = nil, text: String = "",
                 language: String = "sv", reporter: Reporter = Reporter(), contact: Contact? = nil) {
@@ -52,7 +54,7 @@ public struct ReportDraft: Sendable, Equatable {
             contact = cleaned.isEmpty ? nil : cleaned
         }
         return ValidDraft(category: category, place: place, occurred: occurred, text: text,
-                          language: language, reporter: reporter, contact: contact)
+                          language: language, reporter: reporter, contact: contact, masked: masked)
     }
 
     private static func check(_ field: String, _ s: String, _ range: ClosedRange<Int>) throws(ReportValidationError) {
@@ -82,6 +84,7 @@ public struct ValidDraft: Sendable, Equatable {
     public let language: String
     public let reporter: Reporter
     public let contact: Contact?
+    public let masked: [PersonalData.Kind]
 }
 
 /// Why a draft was refused, in words a person can act on: `text: is longer than 2000 characters (2405)`.

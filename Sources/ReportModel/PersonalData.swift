@@ -90,6 +90,11 @@ public enum PersonalData {
     /// `text` with each match replaced by its label (`[\(kind.rawValue)]` where `labels` has none), and the
     /// kinds that were masked, each once, in `Kind.allCases` order. Text with nothing to mask comes back as is.
     public static func mask(_ text: String, labels: [Kind: String]) -> (text: String, kinds: [Kind]) {
+        mask(text, labels: labels, marking: false)
+    }
+
+    /// With `marking`, each match is kept and put between » and « (for the review screen) instead of replaced.
+    public static func mask(_ text: String, labels: [Kind: String], marking: Bool) -> (text: String, kinds: [Kind]) {
         let matches = find(in: text)
         if matches.isEmpty { return (text, []) }
         let view = text.unicodeScalars
@@ -98,7 +103,13 @@ public enum PersonalData {
         var found = Set<Kind>()
         for m in matches {
             out.append(contentsOf: view[from..<m.range.lowerBound])
-            out.append(contentsOf: (labels[m.kind] ?? "[\(m.kind.rawValue)]").unicodeScalars)
+            if marking {
+                out.append(contentsOf: "»".unicodeScalars)
+                out.append(contentsOf: view[m.range])
+                out.append(contentsOf: "«".unicodeScalars)
+            } else {
+                out.append(contentsOf: (labels[m.kind] ?? "[\(m.kind.rawValue)]").unicodeScalars)
+            }
             from = m.range.upperBound
             found.insert(m.kind)
         }
@@ -399,5 +410,26 @@ public enum PersonalData {
         guard !r.contains(where: { $0.trunk || $0.parenthesized || $0.plus }) else { return false }
         let total = code.count + r.reduce(0) { $0 + $1.digits.count }
         return (8...15).contains(total)
+    }
+}
+
+extension ReportDraft {
+    /// The kinds of personal data in `text` and `place`, in `Kind` order.
+    public var personalData: [PersonalData.Kind] {
+        let found = Set(PersonalData.find(in: text).map(\.kind) + PersonalData.find(in: place).map(\.kind))
+        return PersonalData.Kind.allCases.filter(found.contains)
+    }
+
+    /// The draft with every phone number, e-mail address and personnummer in `text` and `place` replaced by its
+    /// label, and `masked` naming what was replaced. Contact details (the contact step) are not touched.
+    public func maskingPersonalData(labels: [PersonalData.Kind: String]) -> ReportDraft {
+        var d = self
+        let t = PersonalData.mask(text, labels: labels)
+        let p = PersonalData.mask(place, labels: labels)
+        d.text = t.text
+        d.place = p.text
+        let kinds = Set(t.kinds + p.kinds)
+        d.masked = PersonalData.Kind.allCases.filter(kinds.contains)
+        return d
     }
 }

@@ -50,6 +50,9 @@ public struct Report: Sendable, Equatable {
             }
             $0.field("site", site)
             $0.field("event", event)
+            if !draft.masked.isEmpty {
+                $0.rawField("masked", "[" + draft.masked.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]")
+            }
         }
         return w.output
     }

@@ -131,6 +131,37 @@ import ReportModel
         #expect(f.category == nil && f.place == nil && f.reportText == nil && f.textEditor.isEmpty && f.placeEditor.isEmpty)
     }
 
+    @Test("Personal data in the text: 1 sends it masked (and says what), 4 sends it as typed; contact details untouched")
+    func personalDataIsMaskedUnlessTheVisitorWantsItIn() {
+        func review(_ text: String, english: Bool = false, contact: String = "") -> PromptFlow {
+            var f = makeFlow()
+            if english { f.type("l") }
+            f.type("x5Centrum\r2" + text + "\r" + contact + "\r")
+            return f
+        }
+        var f = review("ring mig 070-123 45 67 eller kalle@example.se", contact: "Kalle 070-987 65 43")
+        #expect(f.step == .review)
+        #expect(f.reviewDraft.personalData == [.phone, .email])
+        guard case .store(let masked)? = f.type("1").first else { Issue.record("1 did not store"); return }
+        #expect(masked.text == "ring mig [telefonnummer] eller [e-post]")
+        #expect(masked.masked == [.phone, .email])
+        #expect(masked.contact?.phone == "070-987 65 43", "the contact step is the visitor's choice")
+
+        var g = review("ring mig 070-123 45 67")
+        guard case .store(let typed)? = g.type("4").first else { Issue.record("4 did not store"); return }
+        #expect(typed.text == "ring mig 070-123 45 67" && typed.masked.isEmpty)
+
+        var e = review("call me on 070-123 45 67", english: true)
+        guard case .store(let en)? = e.type("1").first else { Issue.record("no store"); return }
+        #expect(en.text == "call me on [phone number]")
+
+        var plain = review("Cykeln stals vid stationen kl 18:30, buss 4")
+        #expect(plain.reviewDraft.personalData.isEmpty)
+        #expect(plain.type("4").isEmpty && plain.step == .review, "4 means nothing without personal data")
+        guard case .store(let p)? = plain.type("1").first else { Issue.record("no store"); return }
+        #expect(p.masked.isEmpty && p.text == "Cykeln stals vid stationen kl 18:30, buss 4")
+    }
+
     @Test func contactIsParsedIntoFields() {
         var f = makeFlow()
         f.type("x1Centrum\r1hej\r")

@@ -227,3 +227,20 @@ import ReportModel
         #expect(found("3,0701234567").isEmpty)
     }
 }
+
+@Suite struct MaskedFieldTests {
+    @Test("The report names what was masked in `masked`, and only when something was")
+    func maskedField() throws {
+        let draft = ReportDraft(category: .drugs, place: "Centrum", occurred: .today, text: "ring 070-123 45 67")
+            .maskingPersonalData(labels: PersonalData.swedishLabels)
+        let valid = try draft.validated()
+        let report = Report(id: "01a21455-ecbd-75b3-97be-22dd959c09e2", kiosk: "k", seq: 1,
+                            submittedAt: "2026-11-25T10:00:00.000+01:00", draft: valid, site: "s", event: nil)
+        #expect(report.jsonPayload.hasSuffix(#""event":null,"masked":["phone"]}"#), "\(report.jsonPayload)")
+        #expect(report.jsonPayload.contains(#""text":"ring [telefonnummer]""#))
+        let plain = Report(id: report.id, kiosk: "k", seq: 2, submittedAt: report.submittedAt,
+                           draft: try ReportDraft(category: .drugs, place: "Centrum", occurred: .today, text: "hej").validated(),
+                           site: "s", event: nil)
+        #expect(!plain.jsonPayload.contains("masked"))
+    }
+}
