@@ -80,8 +80,14 @@ public final class CentralStore {
     /// Opens (creating and migrating) the database at `path`. `readOnly` is for `lagesbild report`.
     public static func open(path: String, readOnly: Bool = false) throws(CentralStoreError) -> CentralStore {
         do {
-            if !readOnly { try ensureDirectory(of: path) }
-            return try CentralStore(path: path, readOnly: readOnly)
+            if readOnly { return try CentralStore(path: path, readOnly: true) }
+            try ensureDirectory(of: path)
+            // Two collectors starting at once (a shared subscription) must not set up a new file under each other.
+            guard let lock = FileLock(path: path + ".lock") else {
+                throw CentralStoreError(message: "cannot create the lock file \(path).lock: \(String(cString: strerror(errno)))")
+            }
+            defer { lock.unlock() }
+            return try CentralStore(path: path, readOnly: false)
         } catch let e as CentralStoreError {
             throw e
         } catch let e as SQLiteError {

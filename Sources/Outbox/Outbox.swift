@@ -61,7 +61,11 @@ public final class Outbox {
                             clock: WallClock = .system,
                             log: (String) -> Void = { _ in }) throws(OutboxError) -> Outbox {
         try ensureDirectory(of: path)
-        let lock = try FileLock(path: path + ".lock")
+        // Two processes never move a file aside under each other.
+        guard let lock = FileLock(path: path + ".lock") else {
+            throw .unusable("cannot create the lock file \(path).lock: \(String(cString: strerror(errno)))")
+        }
+        FileOwner.adopt(path + ".lock")
         defer { lock.unlock() }
         do {
             return try Outbox(path: path, identity: identity, maxPending: maxPending, role: role, verify: verify,
@@ -292,22 +296,6 @@ public final class Outbox {
             throw .unusable("the outbox is damaged and could not be moved aside: \(String(cString: strerror(errno)))")
         }
         return target
-    }
-}
-
-/// An exclusive advisory lock (flock) held while a process opens, migrates or recovers the file, so that two
-/// processes never move a file aside under each other.
-struct FileLock {
-    let fd: Int32
-    init(path: String) throws(OutboxError) {
-        fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        if fd < 0 { throw .unusable("cannot create the lock file \(path): \(String(cString: strerror(errno)))") }
-        FileOwner.adopt(path)
-        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
-    }
-    func unlock() {
-        flock(fd, LOCK_UN)
-        close(fd)
     }
 }
 

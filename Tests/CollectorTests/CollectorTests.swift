@@ -207,7 +207,8 @@ import TestSupport
         let collectors = configs.enumerated().map { GatewayProcess.collector(config: $1, log: central.file("collect-\($0).log")) }
         for c in collectors { try c.start() }
         defer { for c in collectors { c.terminate() } }
-        #expect(waitUntil(timeout: 10) { collectors.allSatisfy { $0.log.contains("connected to") } })
+        #expect(waitUntil(timeout: 20) { collectors.allSatisfy { $0.log.contains("connected to") } },
+                "\(collectors.map(\.log).joined(separator: "\n---\n"))")
         let k = Kiosk(id: "k-shared", port: broker.port, receipts: true)
         try k.gateway.start()
         defer { k.gateway.terminate() }
