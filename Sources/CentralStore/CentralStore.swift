@@ -135,15 +135,7 @@ public final class CentralStore {
     }
 
     static func ensureDirectory(of path: String) throws(CentralStoreError) {
-        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        guard !dir.isEmpty else { return }
-        var built = dir.hasPrefix("/") ? "" : "."
-        for part in dir.split(separator: "/") {
-            built += "/" + part
-            if mkdir(built, 0o750) != 0 && errno != EEXIST {
-                throw CentralStoreError(message: "cannot create the folder \(built): \(String(cString: strerror(errno)))")
-            }
-        }
+        if let problem = FilePath.makeFolder(of: path) { throw CentralStoreError(message: problem) }
     }
 
     // MARK: Intake
@@ -168,7 +160,7 @@ public final class CentralStore {
             return try db.writeTransaction { () throws(SQLiteError) -> Committed in
                 var held: [String: [Int64]] = [:]
                 var fresh: [String: [Int64]] = [:]
-                var sites: [String: (site: String?, last: Int64)] = [:]
+                var sites: [String: String?] = [:]   // the kiosks of this batch, with the site their reports name
                 let insert = try db.statement("""
                     INSERT INTO reports (id, kiosk, seq, submitted_at, received_at, category, place, occurred,
                                          age_group, event, schema, payload)
@@ -190,7 +182,7 @@ public final class CentralStore {
                     try insert.run()
                     held[r.kiosk, default: []].append(r.seq)
                     if db.changes > 0 { fresh[r.kiosk, default: []].append(r.seq) }
-                    sites[r.kiosk] = (r.site ?? sites[r.kiosk]?.site, now)
+                    sites[r.kiosk] = r.site ?? sites[r.kiosk] ?? nil
                 }
                 for (kiosk, seqs) in fresh { try addRanges(kiosk: kiosk, seqs: seqs) }
                 let k = try db.statement("""
@@ -198,11 +190,11 @@ public final class CentralStore {
                     ON CONFLICT(kiosk) DO UPDATE SET site = coalesce(excluded.site, kiosks.site),
                       last_report_at = excluded.last_report_at
                     """)
-                for (kiosk, info) in sites {
+                for (kiosk, site) in sites {
                     k.bind(1, kiosk)
-                    k.bind(2, info.site)
+                    k.bind(2, site)
                     k.bind(3, now)
-                    k.bind(4, info.last)
+                    k.bind(4, now)
                     try k.run()
                 }
                 let st = try db.statement("""

@@ -86,9 +86,9 @@ public final class Gateway: MQTTClientDelegate {
             Log.error("cannot receive SIGTERM through a signalfd (\(String(cString: strerror(errno)))); not starting, as the stop could not be clean")
             return 71
         }
-        let dir = String(outbox.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+        let dir = outbox.folder
         let file = String(outbox.path.split(separator: "/").last ?? "")
-        let watch = FolderWatch(folder: dir.isEmpty ? "." : dir, names: [file, file + "-wal"])
+        let watch = FolderWatch(folder: dir, names: [file, file + "-wal"])
         if watch == nil { Log.warning("cannot watch \(dir) with inotify; new reports are noticed within 2 s instead") }
 
         do {

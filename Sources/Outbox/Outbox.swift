@@ -133,6 +133,9 @@ public final class Outbox {
 
     /// False when the file at `path` is no longer the one this connection opened: another process found it
     /// damaged and moved it aside, or somebody replaced it. A long-running process should then open it again.
+    /// The folder the outbox file is in (for the gateway's file watch).
+    public var folder: String { FilePath.folder(of: path) }
+
     public func isStillAtPath() -> Bool {
         guard let id = fileIdentity else { return true }
         var st = stat()
@@ -273,17 +276,7 @@ public final class Outbox {
     }
 
     static func ensureDirectory(of path: String) throws(OutboxError) {
-        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        guard !dir.isEmpty else { return }
-        var st = stat()
-        if stat(dir, &st) == 0 { return }
-        var built = dir.hasPrefix("/") ? "" : "."
-        for part in dir.split(separator: "/") {
-            built += "/" + part
-            if mkdir(built, 0o750) != 0 && errno != EEXIST {
-                throw .unusable("cannot create the folder \(built): \(String(cString: strerror(errno)))")
-            }
-        }
+        if let problem = FilePath.makeFolder(of: path) { throw .unusable(problem) }
     }
 
     /// Renames the damaged file and its WAL/SHM to `<path>.corrupt-<unix ms>`; returns the new main path.
@@ -335,8 +328,7 @@ final class SeqMark {
             let code = err == ENOSPC ? SQLITE_FULL : SQLITE_IOERR
             throw SQLiteError(code: code, message: "cannot write \(path): \(String(cString: strerror(err)))", context: "seq mark")
         }
-        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let dfd = Glibc.open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dfd = Glibc.open(FilePath.folder(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
         cached = value
     }
@@ -348,9 +340,8 @@ final class SeqMark {
 enum FileOwner {
     static func adopt(_ path: String) {
         guard geteuid() == 0 else { return }
-        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         var folder = stat(), file = stat()
-        guard stat(dir.isEmpty ? "." : dir, &folder) == 0, folder.st_uid != 0,
+        guard stat(FilePath.folder(of: path), &folder) == 0, folder.st_uid != 0,
               stat(path, &file) == 0, file.st_uid == 0 else { return }
         _ = chown(path, folder.st_uid, folder.st_gid)
         _ = chmod(path, file.st_mode & 0o640)   // as the services' UMask=0027 would have made it

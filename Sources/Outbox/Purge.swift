@@ -17,9 +17,8 @@ extension Outbox {
     /// The damaged outbox files moved aside (`<path>.corrupt-<unix ms>`, with their -wal and -shm) before
     /// `unixMillis`, removed. Returns the main files removed.
     public func purgeDamagedCopies(movedBefore unixMillis: Int64) -> [String] {
-        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let name = String(path.split(separator: "/").last ?? "")
-        guard let d = opendir(dir.isEmpty ? "." : dir) else { return [] }
+        guard let d = opendir(FilePath.folder(of: path)) else { return [] }
         defer { closedir(d) }
         var removed: [String] = []
         let prefix = name + ".corrupt-"
@@ -28,7 +27,7 @@ extension Outbox {
             guard file.hasPrefix(prefix) else { continue }
             let stamp = file.dropFirst(prefix.count).prefix { $0.isNumber }
             guard let ms = Int64(stamp), ms < unixMillis else { continue }
-            let full = (dir.isEmpty ? "" : dir + "/") + file
+            let full = String(path.dropLast(name.count)) + file   // beside the outbox, spelled as its path is
             if unlink(full) == 0, !file.hasSuffix("-wal"), !file.hasSuffix("-shm") { removed.append(full) }
         }
         return removed.sorted()
