@@ -32,7 +32,7 @@ let package = Package(
                        providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "KioskConfig"),
+        .target(name: "KioskConfig", dependencies: ["ReportModel"]),
         .target(name: "KioskLog"),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "Daemon", dependencies: ["CLinux"]),

@@ -53,5 +53,17 @@ enum CentralSchema {
         );
         CREATE INDEX rejects_by_time ON rejects(received_at);
         """,
+            // 2: the v1 additions `source` and `masked` (issue 14) as columns, filled in from the payloads already held,
+        // and in the covering index so that the picture still reads only the index.
+        """
+        ALTER TABLE reports ADD COLUMN source TEXT;                -- saw | heard | NULL (not asked or not said)
+        ALTER TABLE reports ADD COLUMN masked TEXT;                -- the kinds masked, comma-separated; NULL: none
+        UPDATE reports SET source = json_extract(payload, '$.source') WHERE json_type(payload, '$.source') = 'text';
+        UPDATE reports SET masked = (SELECT group_concat(value, ',') FROM json_each(payload, '$.masked') WHERE type = 'text')
+            WHERE json_type(payload, '$.masked') = 'array';
+        DROP INDEX reports_by_time;
+        CREATE INDEX reports_by_time ON reports(submitted_at, category, place, kiosk, event, occurred, age_group,
+                                                source, masked);
+        """,
     ]
 }

@@ -163,8 +163,8 @@ public final class CentralStore {
                 var sites: [String: String?] = [:]   // the kiosks of this batch, with the site their reports name
                 let insert = try db.statement("""
                     INSERT INTO reports (id, kiosk, seq, submitted_at, received_at, category, place, occurred,
-                                         age_group, event, schema, payload)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+                                         age_group, event, schema, payload, source, masked)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
                     """)
                 for r in batch.reports {
                     insert.bind(1, r.id)
@@ -179,6 +179,8 @@ public final class CentralStore {
                     insert.bind(10, r.event)
                     insert.bind(11, r.schema)
                     insert.bind(12, r.payload)
+                    insert.bind(13, r.source)
+                    insert.bind(14, r.masked.isEmpty ? nil : r.masked.joined(separator: ","))
                     try insert.run()
                     held[r.kiosk, default: []].append(r.seq)
                     if db.changes > 0 { fresh[r.kiosk, default: []].append(r.seq) }

@@ -24,13 +24,14 @@ extension CentralStore {
         var total = Tally()
         var byCategory: [String: Tally] = [:], byKiosk: [String: Tally] = [:], byEvent: [String?: Tally] = [:]
         var byOccurred: [String: Tally] = [:], byAge: [String?: Tally] = [:]
+        var bySource: [String?: Tally] = [:], byMasked: [String: Tally] = [:]
         var places: [String: (tally: Tally, spellings: [String: Int], categories: [String: Int])] = [:]
 
         let s = try db.statement("""
-            SELECT submitted_at >= ?1, category, place, kiosk, event, occurred, age_group, count(*)
+            SELECT submitted_at >= ?1, category, place, kiosk, event, occurred, age_group, count(*), source, masked
             FROM reports INDEXED BY reports_by_time
             WHERE submitted_at >= ?2 AND submitted_at < ?3
-            GROUP BY 1, 2, 3, 4, 5, 6, 7
+            GROUP BY 1, 2, 3, 4, 5, 6, 7, 9, 10
             """)
         defer { s.reset() }
         s.bind(1, period.since)
@@ -50,6 +51,9 @@ extension CentralStore {
             add(&byEvent, s.string(4), current, n)
             add(&byOccurred, Self.occurredKey(s.string(5) ?? ""), current, n)
             add(&byAge, s.string(6), current, n)
+            add(&bySource, s.string(8), current, n)
+            // A report counts once under each kind it had masked.
+            for kind in (s.string(9) ?? "").split(separator: ",") { add(&byMasked, String(kind), current, n) }
             let key = ReceivedReport.placeKey(place)
             var entry = places[key] ?? (Tally(), [:], [:])
             entry.spellings[place, default: 0] += n
@@ -125,7 +129,8 @@ extension CentralStore {
         return Picture(period: period, generatedAt: now, total: total.current, previousTotal: total.previous,
                        byCategory: counts(byCategory) { $0 }, byKiosk: counts(byKiosk) { $0 },
                        byEvent: counts(byEvent) { $0 }, byOccurred: counts(byOccurred) { $0 },
-                       byAgeGroup: counts(byAge) { $0 }, places: placeList, kiosks: kiosks, gaps: gaps,
+                       byAgeGroup: counts(byAge) { $0 }, bySource: counts(bySource) { $0 },
+                       byMasked: counts(byMasked) { $0 }, places: placeList, kiosks: kiosks, gaps: gaps,
                        rejects: rejects, silentAfterHours: silentAfterHours, tips: tips)
     }
 

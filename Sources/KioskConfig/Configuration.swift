@@ -1,4 +1,5 @@
 import Foundation
+import ReportModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,6 +27,9 @@ public struct Configuration: Sendable, Equatable {
         public var languages: [String]
         public var idleTimeoutSeconds: Int
         public var places: [String]
+        /// `age_group`: the age group every report carries (`youth`, `adult`, `senior`), or `ask` (the prompt
+        /// asks the visitor); nil when unset (reports carry null). Staff can change it; the outbox keeps theirs.
+        public var ageGroup: AgeGroupSetting?
     }
     public struct Storage: Sendable, Equatable {
         /// Absolute; a relative path in the file is taken relative to the file's folder.
@@ -67,6 +71,13 @@ public struct Configuration: Sendable, Equatable {
     public var sourcePath: String
     /// Problems that did not stop the file from loading (unknown keys): `check-config` prints them.
     public var warnings: [ConfigError] = []
+    /// The line of every key in the file, as `table.key`, for messages about it made after loading.
+    public var keyLines: [String: Int] = [:]
+
+    /// A message about `key` (`table.key`) in the form `file:line: key: message`, with the key's line.
+    public func problem(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(file: sourcePath, line: keyLines[key] ?? 0, key: key, message: message)
+    }
 
     public func reportsTopic() -> String { "\(mqtt.topicPrefix)/reports/\(kiosk.id)" }
     public func statusTopic() -> String { "\(mqtt.topicPrefix)/status/\(kiosk.id)" }
@@ -104,7 +115,7 @@ public struct Configuration: Sendable, Equatable {
             event: r.string("kiosk", "event", check: { $0.count > 200 ? "is longer than 200 characters" : nil }).flatMap { $0.isEmpty ? nil : $0 },
             languages: r.stringArray("kiosk", "languages", check: { langs in
                 if langs.isEmpty { return "must name at least one language, the first is the default" }
-                if let bad = langs.first(where: { !isLanguageTag($0) }) { return "\"\(bad)\" is not a language tag such as \"sv\" or \"en\"" }
+                if let bad = langs.first(where: { !ReportDraft.isLanguageTag($0) }) { return "\"\(bad)\" is not a language tag such as \"sv\" or \"en\"" }
                 return nil
             }) ?? ["sv", "en"],
             idleTimeoutSeconds: r.int("kiosk", "idle_timeout_s", range: 10...3600) ?? 90,
@@ -114,7 +125,11 @@ public struct Configuration: Sendable, Equatable {
                     return "\"\(bad)\" must be 1 to 200 characters"
                 }
                 return nil
-            }) ?? []
+            }) ?? [],
+            ageGroup: r.string("kiosk", "age_group", check: { v in
+                AgeGroupSetting(rawValue: v) == nil
+                    ? "\"\(v)\" is not one of " + AgeGroupSetting.allRawValues.map { "\"\($0)\"" }.joined(separator: ", ") : nil
+            }).flatMap(AgeGroupSetting.init(rawValue:))
         )
         let storagePath = r.path("storage", "path", baseDir: baseDir) ?? "/var/lib/tipskiosk/outbox.sqlite"
         let storage = Storage(path: storagePath, maxPending: r.int("storage", "max_pending", range: 1...10_000_000) ?? 100_000)
@@ -128,7 +143,10 @@ public struct Configuration: Sendable, Equatable {
         )
         r.warnUnknown(known: Self.knownKeys)
         if !r.errors.isEmpty { throw ConfigErrors(r.errors, warnings: r.warnings) }
-        return Configuration(kiosk: kiosk, storage: storage, mqtt: mqtt, prompt: prompt, sourcePath: path, warnings: r.warnings)
+        var keyLines: [String: Int] = [:]
+        for (table, t) in doc.tables { for (key, e) in t.entries { keyLines[table.isEmpty ? key : "\(table).\(key)"] = e.line } }
+        return Configuration(kiosk: kiosk, storage: storage, mqtt: mqtt, prompt: prompt, sourcePath: path,
+                             warnings: r.warnings, keyLines: keyLines)
     }
 
     /// Reads the first line of `[mqtt] password_file` (a CR before the line end is not part of it); nil when
@@ -145,7 +163,7 @@ public struct Configuration: Sendable, Equatable {
     /// Every key of the file format, for the kiosk and the central side alike (each warns about keys that
     /// neither knows, not about the other's).
     static let knownKeys: [String: Set<String>] = [
-        "kiosk": ["id", "site", "event", "languages", "idle_timeout_s", "places"],
+        "kiosk": ["id", "site", "event", "languages", "idle_timeout_s", "places", "age_group"],
         "storage": ["path", "max_pending"],
         "mqtt": ["host", "port", "topic_prefix", "qos", "keepalive_s", "username", "password_file", "ca_file",
                  "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
@@ -175,12 +193,6 @@ public struct Configuration: Sendable, Equatable {
         } catch {
             throw ConfigErrors([ConfigError(file: path, line: error.line, key: error.key, message: error.message)])
         }
-    }
-
-    static func isLanguageTag(_ s: String) -> Bool {
-        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
-        guard let first = parts.first, (2...8).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLetter }) else { return false }
-        return parts.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
     }
 }
 

@@ -19,7 +19,7 @@ extension PictureRenderer {
     /// | `rejects` | `rejects` | `current` |
     /// | `category` | category key | `label`, `current`, `previous` |
     /// | `kiosk` | kiosk id | `current`, `previous` (reports), `site`, `state`, `last_status_at`, `last_report_at`, `pending`, `dead_letters`, `awaiting_receipt`, `silent` |
-    /// | `event`, `occurred`, `age_group` | the value, empty for "not given" | `label`, `current`, `previous` |
+    /// | `event`, `occurred`, `age_group`, `source`, `masked` | the value, empty for "not given" | `label`, `current`, `previous` |
     /// | `place` | place | `current`, `previous` |
     /// | `place_category` | place | `category`, `label`, `current` (this period; only counts above 0) |
     /// | `gap` | kiosk id | `from`, `to` (seqs), `value` (how many are missing) |
@@ -69,6 +69,8 @@ extension PictureRenderer {
         for c in p.byEvent { count("event", c, l.eventLabel(c.key)) }
         for c in p.byOccurred { count("occurred", c, l.occurredLabel(c.key)) }
         for c in p.byAgeGroup { count("age_group", c, l.ageGroupLabel(c.key)) }
+        for c in p.bySource { count("source", c, l.sourceLabel(c.key)) }
+        for c in p.byMasked { count("masked", c, l.maskedLabel(c.key)) }
         for pl in p.places {
             row("place", ["key": pl.name, "current": "\(pl.current)", "previous": "\(pl.previous)"])
         }

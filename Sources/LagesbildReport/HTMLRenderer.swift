@@ -64,6 +64,8 @@ extension PictureRenderer {
         h += "<section class=\"breakdowns\">\n"
         h += countTable(l.occurred, occurredForDisplay(p.byOccurred).map { (l.occurredLabel($0.key), $0) }, l)
         h += countTable(l.ageGroups, bySize(p.byAgeGroup).map { (l.ageGroupLabel($0.key), $0) }, l)
+        h += countTable(l.sources, bySize(p.bySource).map { (l.sourceLabel($0.key), $0) }, l)
+        if !p.byMasked.isEmpty { h += countTable(l.maskedHeading, bySize(p.byMasked).map { (l.maskedLabel($0.key), $0) }, l) }
         if !p.byEvent.isEmpty { h += countTable(l.events, bySize(p.byEvent).map { (l.eventLabel($0.key), $0) }, l) }
         h += "</section>\n"
 

@@ -11,13 +11,13 @@ extension PictureRenderer {
     ///      "previous_period":{…}, "generated_at":"…", "total":142, "previous_total":124,
     ///      "by_category":[{"key":"drugs","label":"Narkotika, alkohol eller langning","count":31,"previous":22},…],
     ///      "by_place":[{"place":"Centrum","count":38,"previous":30,"by_category":{"drugs":12,…}},…],
-    ///      "by_kiosk":[…], "by_event":[…], "by_occurred":[…], "by_age_group":[…],
+    ///      "by_kiosk":[…], "by_event":[…], "by_occurred":[…], "by_age_group":[…], "by_source":[…], "by_masked":[…],
     ///      "kiosks":[{"id","site","state","last_status_at","last_report_at","pending","dead_letters",
     ///                 "awaiting_receipt","silent"},…],
     ///      "gaps":[{"kiosk":"kiosk-2","from":120,"to":135,"count":16}],
     ///      "rejects":2, "silent_after_h":24, "tips":[…]}
     ///
-    /// `by_kiosk`, `by_event`, `by_occurred` and `by_age_group` hold `{key, label, count, previous}` like
+    /// `by_kiosk`, `by_event`, `by_occurred`, `by_age_group`, `by_source` and `by_masked` hold `{key, label, count, previous}` like
     /// `by_category`, with `key` null for "not given". Lists are in the picture's order (largest first).
     /// Times are RFC 3339 in the period's offset; absent values are null. Every count is exact (no `< 3`
     /// here). `tips` (`[{submitted_at, kiosk, seq, category, label, place, occurred, text}]`) is present only
@@ -65,6 +65,8 @@ extension PictureRenderer {
             ("by_event", counts(p.byEvent, l.eventLabel)),
             ("by_occurred", counts(p.byOccurred, l.occurredLabel)),
             ("by_age_group", counts(p.byAgeGroup, l.ageGroupLabel)),
+            ("by_source", counts(p.bySource, l.sourceLabel)),
+            ("by_masked", counts(p.byMasked, l.maskedLabel)),
             ("kiosks", array(p.kiosks.map { k in
                 object {
                     $0.field("id", k.id)

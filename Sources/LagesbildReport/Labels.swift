@@ -82,6 +82,27 @@ extension ReportLanguage {
         }
     }
 
+    /// The label of a `source` answer: saw it, heard it, or nil for not said (or not asked).
+    public func sourceLabel(_ key: String?) -> String {
+        switch key {
+        case nil: return pick("Ej angivet", "Not given")
+        case "saw": return pick("Såg det själv", "Saw it themselves")
+        case "heard": return pick("Hörde det av någon", "Heard it from someone")
+        case let other?: return other
+        }
+    }
+
+    /// The label of a kind of personal data the kiosk masked (`masked`).
+    public func maskedLabel(_ key: String?) -> String {
+        switch key {
+        case "phone": return pick("Telefonnummer", "Phone numbers")
+        case "email": return pick("E-postadresser", "E-mail addresses")
+        case "personnummer": return pick("Personnummer", "Personal identity numbers")
+        case let other?: return other
+        case nil: return pick("Ej angivet", "Not given")
+        }
+    }
+
     /// The label of an event (the kiosk's event label, shown as typed); nil is "Inget evenemang" / "No event".
     public func eventLabel(_ key: String?) -> String {
         key ?? pick("Inget evenemang", "No event")
@@ -121,6 +142,8 @@ extension ReportLanguage {
     }
     var occurred: String { pick("När det hände", "When it happened") }
     var ageGroups: String { pick("Åldersgrupp", "Age group") }
+    var sources: String { pick("Såg det själv?", "Seen first-hand?") }
+    var maskedHeading: String { pick("Personuppgifter som kiosken maskerade", "Personal data the kiosk masked") }
     var events: String { pick("Evenemang", "Events") }
     var kiosks: String { pick("Kiosker", "Kiosks") }
     var kiosk: String { pick("Kiosk", "Kiosk") }

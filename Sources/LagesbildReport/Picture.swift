@@ -17,7 +17,7 @@ public struct Picture: Sendable, Equatable {
 
     /// One line of a breakdown: a key (a category key, a place, a kiosk id, an event label, an `occurred`
     /// value or an age group; `nil` for "not given"), its count in this period and in the previous one.
-    public struct Count: Sendable, Equatable {
+    public struct Count: Sendable, Hashable {
         public var key: String?
         public var current: Int
         public var previous: Int
@@ -118,6 +118,11 @@ public struct Picture: Sendable, Equatable {
     public var byEvent: [Count]
     public var byOccurred: [Count]
     public var byAgeGroup: [Count]
+    /// `source`: `saw`, `heard`, nil (not asked or not said).
+    public var bySource: [Count]
+    /// Reports by the kind of personal data the kiosk masked in them (`phone`, `email`, `personnummer`); a report
+    /// with two kinds counts under both, and reports with nothing masked are not listed.
+    public var byMasked: [Count]
     /// Places, largest first.
     public var places: [Place]
     /// Every kiosk the centre has heard of, silent ones first.
@@ -132,7 +137,8 @@ public struct Picture: Sendable, Equatable {
     public var tips: [Tip]?
 
     public init(period: Period, generatedAt: Int64, total: Int, previousTotal: Int, byCategory: [Count],
-                byKiosk: [Count], byEvent: [Count], byOccurred: [Count], byAgeGroup: [Count], places: [Place],
+                byKiosk: [Count], byEvent: [Count], byOccurred: [Count], byAgeGroup: [Count], bySource: [Count] = [],
+                byMasked: [Count] = [], places: [Place],
                 kiosks: [Kiosk], gaps: [Gap], rejects: Int, silentAfterHours: Int, tips: [Tip]?) {
         self.period = period
         self.generatedAt = generatedAt
@@ -143,6 +149,8 @@ public struct Picture: Sendable, Equatable {
         self.byEvent = byEvent
         self.byOccurred = byOccurred
         self.byAgeGroup = byAgeGroup
+        self.bySource = bySource
+        self.byMasked = byMasked
         self.places = places
         self.kiosks = kiosks
         self.gaps = gaps

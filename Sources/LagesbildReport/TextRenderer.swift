@@ -65,6 +65,10 @@ extension PictureRenderer {
 
         table(l.occurred, occurredForDisplay(p.byOccurred).map { (l.occurredLabel($0.key), $0.current, $0.previous) })
         table(l.ageGroups, bySize(p.byAgeGroup).map { (l.ageGroupLabel($0.key), $0.current, $0.previous) })
+        table(l.sources, bySize(p.bySource).map { (l.sourceLabel($0.key), $0.current, $0.previous) })
+        if !p.byMasked.isEmpty {
+            table(l.maskedHeading, bySize(p.byMasked).map { (safe(l.maskedLabel($0.key)), $0.current, $0.previous) })
+        }
         if !p.byEvent.isEmpty {
             table(l.events, bySize(p.byEvent).map { (safe(l.eventLabel($0.key)), $0.current, $0.previous) })
         }

@@ -22,10 +22,13 @@ public final class Outbox {
         public var site: String
         /// The label from the configuration file; a label set by staff (stored in the outbox) wins.
         public var defaultEvent: String?
-        public init(kiosk: String, site: String, defaultEvent: String?) {
+        /// `[kiosk] age_group` of the configuration file; a setting made by staff (stored in the outbox) wins.
+        public var defaultAgeGroup: AgeGroupSetting?
+        public init(kiosk: String, site: String, defaultEvent: String?, defaultAgeGroup: AgeGroupSetting? = nil) {
             self.kiosk = kiosk
             self.site = site
             self.defaultEvent = defaultEvent
+            self.defaultAgeGroup = defaultAgeGroup
         }
     }
 
@@ -216,6 +219,10 @@ public final class Outbox {
                 }
                 try seqMark.ensure(above: next + Int64(drafts.count))
                 let label = try currentEvent()
+                // The kiosk's own age group fills in a report that has none (a visitor at an `ask` kiosk who
+                // skipped the question has none, and keeps none).
+                var fixedAge: Reporter.AgeGroup? = nil
+                if case .group(let g) = try currentAgeGroup() { fixedAge = g }
                 let (ms, offset) = clock.now()
                 let submittedAt = RFC3339.format(unixMillis: ms, utcOffsetSeconds: offset)
                 let insert = try db.statement("INSERT INTO reports (seq, id, stored_at, payload) VALUES (?, ?, ?, ?)")
@@ -225,7 +232,8 @@ public final class Outbox {
                     let seq = next + Int64(i)
                     let id = ids.next(unixMillis: ms, using: &rng)
                     let report = Report(id: id, kiosk: identity.kiosk, seq: seq, submittedAt: submittedAt,
-                                        draft: draft, site: identity.site, event: label)
+                                        draft: draft.reporter.ageGroup == nil ? fixedAge.map(draft.withAgeGroup) ?? draft : draft,
+                                        site: identity.site, event: label)
                     insert.bind(1, seq)
                     insert.bind(2, id)
                     insert.bind(3, ms)

@@ -4,26 +4,48 @@ import ReportModel
 /// The screens of the prompt. The visitor's steps follow docs/CONTRACT.md §7.
 public enum Step: Sendable, Equatable {
     case welcome
-    case category, place, when, text, contact, review
+    case category, place, when
+    /// "Är någon i fara just nu? Ring 112.": its own screen after "Just nu" for threats or violence.
+    case danger
+    /// Saw it or heard it (optional; Enter skips).
+    case source
+    case text
+    /// The visitor's age group, only at a kiosk whose age group is `ask` (optional; Enter skips). It shares
+    /// step 6, "about you", with the contact question, so the visitor still counts 7 steps.
+    case age
+    case contact, review
     /// The report has been handed to the store; waiting for the durable commit.
     case storing
     case thanks
-    case staffPIN, staffMenu, staffEvent
+    case staffPIN, staffMenu, staffEvent, staffAgeGroup
 
-    /// "Steg N av 6" for the question steps, nil elsewhere.
+    /// "Steg N av 7" for the question steps, nil elsewhere.
     public var number: Int? {
         switch self {
         case .category: 1
         case .place: 2
         case .when: 3
-        case .text: 4
-        case .contact: 5
-        case .review, .storing: 6
+        case .source: 4
+        case .text: 5
+        case .age, .contact: 6
+        case .review, .storing: 7
         default: nil
         }
     }
-    public static let questionCount = 6
-    public var isStaff: Bool { self == .staffPIN || self == .staffMenu || self == .staffEvent }
+    public static let questionCount = 7
+    public var isStaff: Bool { self == .staffPIN || self == .staffMenu || self == .staffEvent || self == .staffAgeGroup }
+}
+
+/// The visitor's answer to an optional one-key question: one of its choices, or "rather not say" (which sends
+/// null, like skipping it with Enter, but is shown as chosen when the visitor comes back).
+public enum OptionalAnswer<Value: Sendable & Equatable>: Sendable, Equatable {
+    case value(Value)
+    case notSaid
+
+    public var value: Value? {
+        if case .value(let v) = self { return v }
+        return nil
+    }
 }
 
 /// Something the flow wants the shell to do (the flow itself does no I/O).
@@ -37,6 +59,11 @@ public enum FlowEffect: Sendable, Equatable {
     /// Go back to the event label of the configuration file (forget staff's own); answer with `.eventLabelSaved`
     /// (carrying the label now in force) or `.eventLabelFailed`.
     case useConfiguredEventLabel
+    /// Set (nil: "not given") the kiosk's age group; answer with `.ageGroupSaved` or `.ageGroupFailed`.
+    case setAgeGroup(AgeGroupSetting?)
+    /// Go back to `[kiosk] age_group` of the configuration file; answer with `.ageGroupSaved` (carrying the
+    /// setting now in force) or `.ageGroupFailed`.
+    case useConfiguredAgeGroup
     /// Put the dead letters back in the queue (the broker's refusal was fixed); answer with
     /// `.deadLettersRequeued` or `.deadLettersFailed`.
     case requeueDeadLetters
@@ -59,6 +86,9 @@ public enum FlowEvent: Sendable, Equatable {
     case staffSnapshot(StaffSnapshot, eventLabel: String?)
     case eventLabelSaved(String?)
     case eventLabelFailed(StoreRefusal)
+    /// The kiosk's age group setting now in force (at start, and the answer to the age group effects).
+    case ageGroupSaved(AgeGroupSetting?)
+    case ageGroupFailed(StoreRefusal)
     /// How many dead letters went back in the queue (the answer to `.requeueDeadLetters`).
     case deadLettersRequeued(Int)
     case deadLettersFailed(StoreRefusal)
@@ -79,6 +109,8 @@ public enum Notice: Sendable, Equatable {
     case staffNotSetUp
     case eventSaved
     case eventFailed(StoreRefusal)
+    case ageGroupSaved
+    case ageGroupFailed(StoreRefusal)
     case deadLettersRequeued(Int)
     case deadLettersFailed(StoreRefusal)
 }
@@ -90,23 +122,27 @@ public struct FlowConfig: Sendable {
     public var idleTimeoutMillis: Int64
     public var thanksMillis: Int64
     public var staffPINHash: String?
+    /// The kiosk's age group setting when the prompt starts (the outbox's, which staff may have changed).
+    public var ageGroup: AgeGroupSetting?
 
     public init(languageTags: [String], places: [String], idleTimeoutMillis: Int64, thanksMillis: Int64,
-                staffPINHash: String?) {
+                staffPINHash: String?, ageGroup: AgeGroupSetting? = nil) {
         self.languageTags = languageTags.isEmpty ? ["sv"] : languageTags
         self.places = places
         self.idleTimeoutMillis = max(1000, idleTimeoutMillis)
         self.thanksMillis = max(1000, thanksMillis)
         self.staffPINHash = staffPINHash
+        self.ageGroup = ageGroup
     }
 }
 
 /// The prompt's state machine: an event in, a new state and effects out. Pure: time is passed in as monotonic
 /// milliseconds, storing and reading the outbox are effects, and nothing here touches the terminal.
 ///
-/// Keys (docs/CONTRACT.md §6): on the welcome screen any key starts and `L` switches language; the category, when and
-/// review menus act on a digit alone (Enter keeps an earlier answer); place, text and contact are typed and
-/// finished with Enter; `Esc`, or Backspace on an empty field, goes back one step. Review: `1` sends,
+/// Keys (docs/CONTRACT.md §6): on the welcome screen any key starts and `L` switches language; the category, when,
+/// source, age and review menus act on a digit alone (Enter keeps an earlier answer, and skips the optional source
+/// and age questions); place, text and contact are typed and finished with Enter; the danger screen goes on with
+/// any key; `Esc`, or Backspace on an empty field, goes back one step. Review: `1` sends,
 /// `2` goes back to the first question with the answers kept, `3` throws the report away.
 ///
 /// Staff mode: on the welcome screen press Ctrl-A, then `*`; then the PIN and Enter, every time the menu opens
@@ -124,6 +160,8 @@ public struct PromptFlow: Sendable {
     public private(set) var occurred: Occurred?
     public private(set) var reportText: String?
     public private(set) var contact: Contact?
+    public private(set) var source: OptionalAnswer<Source>?
+    public private(set) var age: OptionalAnswer<Reporter.AgeGroup>?
     public private(set) var placeEditor = LineEditor(maxScalars: ReportLimits.place.upperBound)
     public private(set) var textEditor = LineEditor(maxScalars: ReportLimits.text.upperBound, multiline: true)
     public private(set) var contactEditor = LineEditor(maxScalars: ReportLimits.contactField)
@@ -143,12 +181,25 @@ public struct PromptFlow: Sendable {
     public private(set) var paperMode = false
     public private(set) var snapshot: StaffSnapshot?
     public private(set) var eventLabel: String?
+    /// The kiosk's age group setting in force: `ask` adds the age question.
+    public private(set) var ageGroupSetting: AgeGroupSetting?
     private var staffPrefix = false
 
     public init(config: FlowConfig, now: Int64) {
         self.config = config
         self.lastActivity = now
+        self.ageGroupSetting = config.ageGroup
     }
+
+    /// The choices of the source question, in the order of their keys 1–3.
+    public static let sourceChoices: [OptionalAnswer<Source>] = [.value(.saw), .value(.heard), .notSaid]
+    /// The choices of the age question, in the order of their keys 1–4.
+    public static let ageChoices: [OptionalAnswer<Reporter.AgeGroup>] = [.value(.youth), .value(.adult), .value(.senior), .notSaid]
+    /// The choices of the staff's age group screen, keys 1–5 (6 is the configuration file's).
+    public static let ageSettingChoices: [AgeGroupSetting?] = [.group(.youth), .group(.adult), .group(.senior), .ask, nil]
+
+    /// Whether this tip asks the age question.
+    var asksAge: Bool { ageGroupSetting == .ask }
 
     /// The language tag shown, which goes into the report.
     public var languageTag: String { config.languageTags[min(language, config.languageTags.count - 1)] }
@@ -157,7 +208,8 @@ public struct PromptFlow: Sendable {
     public var reviewDraft: ReportDraft {
         var draft = ReportDraft(category: category, place: place ?? "", occurred: occurred,
                                 text: reportText ?? "", language: languageTag,
-                                reporter: Reporter(role: paperMode ? .staff : .visitor), contact: contact)
+                                reporter: Reporter(role: paperMode ? .staff : .visitor, ageGroup: asksAge ? age?.value : nil),
+                                contact: contact, source: source?.value)
         if !ReportDraft.isLanguageTag(draft.language) { draft.language = "und" }
         return draft
     }
@@ -210,6 +262,14 @@ public struct PromptFlow: Sendable {
             if step == .staffMenu || step == .staffEvent { notice = .eventSaved }
         case .eventLabelFailed(let r):
             if step == .staffMenu || step == .staffEvent { notice = .eventFailed(r) }
+        case .ageGroupSaved(let setting):
+            ageGroupSetting = setting
+            if step == .staffMenu || step == .staffAgeGroup {
+                step = .staffMenu
+                notice = .ageGroupSaved
+            }
+        case .ageGroupFailed(let r):
+            if step == .staffMenu || step == .staffAgeGroup { notice = .ageGroupFailed(r) }
         case .deadLettersRequeued(let n):
             if step == .staffMenu { notice = .deadLettersRequeued(n) }
         case .deadLettersFailed(let r):
@@ -264,6 +324,8 @@ public struct PromptFlow: Sendable {
         occurred = nil
         reportText = nil
         contact = nil
+        source = nil
+        age = nil
         placeEditor.clear()
         textEditor.clear()
         contactEditor.clear()
@@ -307,24 +369,49 @@ public struct PromptFlow: Sendable {
         case .when:
             if let d = digit(key), let n = d.wholeNumberValue, (1...Occurred.choices.count).contains(n) {
                 occurred = Occurred.choices[n - 1]
-                step = .text
+                step = afterWhen
             } else if key == .enter, occurred != nil {
-                step = .text
+                step = afterWhen
             } else if isBack(key, editor: nil) {
                 step = .place
             } else if !isIgnorable(key) {
                 notice = .pressDigit
             }
+        case .danger:
+            // Any key goes on: the screen is there to be read, not answered.
+            step = .source
+        case .source:
+            if let n = digit(key)?.wholeNumberValue, (1...Self.sourceChoices.count).contains(n) {
+                source = Self.sourceChoices[n - 1]
+                step = .text
+            } else if key == .enter {
+                step = .text // keeps an earlier answer, or skips the question
+            } else if isBack(key, editor: nil) {
+                step = .when
+            } else if !isIgnorable(key) {
+                notice = .pressDigit
+            }
         case .text:
             let r = Self.edit(&textEditor, key, notice: &notice)
-            if r == .back { step = .when }
+            if r == .back { step = .source }
             if r == .enter {
                 let typed = textEditor.committedValue
-                if typed.isEmpty { notice = .textEmpty } else { reportText = typed; step = .contact }
+                if typed.isEmpty { notice = .textEmpty } else { reportText = typed; step = asksAge ? .age : .contact }
+            }
+        case .age:
+            if let n = digit(key)?.wholeNumberValue, (1...Self.ageChoices.count).contains(n) {
+                age = Self.ageChoices[n - 1]
+                step = .contact
+            } else if key == .enter {
+                step = .contact
+            } else if isBack(key, editor: nil) {
+                step = .text
+            } else if !isIgnorable(key) {
+                notice = .pressDigit
             }
         case .contact:
             let r = Self.edit(&contactEditor, key, notice: &notice)
-            if r == .back { step = .text }
+            if r == .back { step = asksAge ? .age : .text }
             if r == .enter {
                 contact = ContactParser.parse(contactEditor.committedValue)
                 step = .review
@@ -402,8 +489,20 @@ public struct PromptFlow: Sendable {
                 return [.useConfiguredEventLabel, .refreshStaffSnapshot]
             case "6":
                 return [.requeueDeadLetters, .refreshStaffSnapshot]
+            case "7":
+                step = .staffAgeGroup
             default:
                 if key == .escape { leaveStaff(); return [.clearScreen] }
+            }
+        case .staffAgeGroup:
+            if let n = digit(key)?.wholeNumberValue, (1...Self.ageSettingChoices.count).contains(n) {
+                return [.setAgeGroup(Self.ageSettingChoices[n - 1])]
+            } else if digit(key) == "6" {
+                return [.useConfiguredAgeGroup]
+            } else if isBack(key, editor: nil) {
+                step = .staffMenu
+            } else if !isIgnorable(key) {
+                notice = .pressDigit
             }
         case .staffEvent:
             let r = Self.edit(&eventEditor, key, notice: &notice)
@@ -415,6 +514,11 @@ public struct PromptFlow: Sendable {
             }
         }
         return []
+    }
+
+    /// After "When": the danger screen for threats or violence happening now, else the source question.
+    private var afterWhen: Step {
+        category == .threatsViolence && occurred == .now ? .danger : .source
     }
 
     private mutating func leaveStaff() {

@@ -89,6 +89,12 @@ public protocol PromptStore: AnyObject {
     func setEventLabel(_ label: String?) throws(StoreRefusal)
     /// Forgets staff's own event label: the reports that follow carry the one of the configuration file (if any).
     func useConfiguredEventLabel() throws(StoreRefusal)
+    /// The kiosk's age group setting in force (staff's if they set one, else `[kiosk] age_group`).
+    func ageGroup() -> AgeGroupSetting?
+    /// Sets the age group for the reports that follow (nil: "not given").
+    func setAgeGroup(_ setting: AgeGroupSetting?) throws(StoreRefusal)
+    /// Forgets staff's own age group: the reports that follow follow the configuration file again.
+    func useConfiguredAgeGroup() throws(StoreRefusal)
     /// Puts every dead letter back in the queue; returns how many.
     func requeueDeadLetters() throws(StoreRefusal) -> Int
     /// The staff PIN lockout as last stored, so that restarting the prompt does not reset it. An empty lockout

@@ -105,7 +105,7 @@ struct PromptLoop {
         let config = FlowConfig(languageTags: texts.packs.map(\.tag), places: settings.places,
                                 idleTimeoutMillis: Int64(max(1, settings.idleTimeoutSeconds)) * 1000,
                                 thanksMillis: Int64(max(1, settings.thanksSeconds)) * 1000,
-                                staffPINHash: settings.staffPINHash)
+                                staffPINHash: settings.staffPINHash, ageGroup: store.ageGroup())
         self.flow = PromptFlow(config: config, now: monotonicMillis())
         self.size = device.size()
     }
@@ -251,6 +251,20 @@ struct PromptLoop {
                         queue.append(.eventLabelSaved(store.eventLabel()))
                     } catch {
                         queue.append(.eventLabelFailed(error))
+                    }
+                case .setAgeGroup(let setting):
+                    do {
+                        try store.setAgeGroup(setting)
+                        queue.append(.ageGroupSaved(setting))
+                    } catch {
+                        queue.append(.ageGroupFailed(error))
+                    }
+                case .useConfiguredAgeGroup:
+                    do {
+                        try store.useConfiguredAgeGroup()
+                        queue.append(.ageGroupSaved(store.ageGroup()))
+                    } catch {
+                        queue.append(.ageGroupFailed(error))
                     }
                 case .requeueDeadLetters:
                     do {

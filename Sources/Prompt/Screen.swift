@@ -136,6 +136,32 @@ public struct ScreenRenderer: Sendable {
             top.append(Frame.Line(""))
             bottom += wrapped(t("choose.digit"))
             if flow.occurred != nil { bottom += wrapped(t("choose.keep")) }
+        case .danger:
+            // Its own screen, nothing else on it: the question and the number, large by being alone.
+            top += wrapped(t("danger.question"), .bold)
+            top.append(Frame.Line(""))
+            top += wrapped(t("danger.call"), .reverse)
+            top.append(Frame.Line(""))
+            bottom += wrapped(t("danger.next"))
+        case .source:
+            top += wrapped(t("source.question"), .bold)
+            top.append(Frame.Line(""))
+            for (i, k) in ["source.saw", "source.heard", "source.not_said"].enumerated() {
+                top += choice(String(i + 1), t(k), selected: flow.source == PromptFlow.sourceChoices[i])
+            }
+            top.append(Frame.Line(""))
+            bottom += wrapped(t("choose.digit"))
+            bottom += wrapped(t(flow.source != nil ? "choose.keep" : "choose.skip"))
+        case .age:
+            top += wrapped(t("age.question"), .bold)
+            top += wrapped(t("age.explain"))
+            top.append(Frame.Line(""))
+            for (i, k) in ["age.youth", "age.adult", "age.senior", "age.not_said"].enumerated() {
+                top += choice(String(i + 1), t(k), selected: flow.age == PromptFlow.ageChoices[i])
+            }
+            top.append(Frame.Line(""))
+            bottom += wrapped(t("choose.digit"))
+            bottom += wrapped(t(flow.age != nil ? "choose.keep" : "choose.skip"))
         case .text:
             top += wrapped(t("text.question"), .bold)
             top.append(Frame.Line(""))
@@ -165,6 +191,12 @@ public struct ScreenRenderer: Sendable {
             top += wrapped("\(t("review.category")): \(category)")
             top += wrapped("\(t("review.place")): \(marked(flow.place ?? ""))")
             top += wrapped("\(t("review.when")): \(when)")
+            if let src = flow.source?.value {
+                top += wrapped("\(t("review.source")): \(t(src == .saw ? "source.saw" : "source.heard"))")
+            }
+            if flow.ageGroupSetting == .ask, let a = flow.age?.value {
+                top += wrapped("\(t("review.age")): \(t("age.\(a.rawValue)"))")
+            }
             var textLines = DisplayWidth.wrap("\(t("review.text")): \(marked(flow.reportText ?? ""))", width: width)
             if textLines.count > 4 {
                 textLines = Array(textLines.prefix(4))
@@ -232,6 +264,7 @@ public struct ScreenRenderer: Sendable {
                 top += wrapped(t("staff.no_snapshot"))
             }
             top += wrapped(t("staff.event", ["label": clean(flow.eventLabel) ?? t("staff.none")]))
+            top += wrapped(t("staff.age", ["group": ageSettingLabel(flow.ageGroupSetting, lang)]))
             top += wrapped(t("staff.paper", ["state": t(flow.paperMode ? "staff.on" : "staff.off")]))
             top.append(Frame.Line(""))
             top += choice("1", t("staff.menu.refresh"))
@@ -240,6 +273,16 @@ public struct ScreenRenderer: Sendable {
             top += choice("4", t("staff.menu.leave"))
             top += choice("5", t("staff.menu.configured_event"))
             if (flow.snapshot?.deadLetters ?? 0) > 0 { top += choice("6", t("staff.menu.requeue_dead")) }
+            top += choice("7", t("staff.menu.age"))
+        case .staffAgeGroup:
+            top += wrapped(t("staff.age.prompt"), .bold)
+            top.append(Frame.Line(""))
+            for (i, setting) in PromptFlow.ageSettingChoices.enumerated() {
+                top += choice(String(i + 1), ageSettingLabel(setting, lang), selected: flow.ageGroupSetting == setting)
+            }
+            top += choice("6", t("staff.age.configured"))
+            top.append(Frame.Line(""))
+            bottom += wrapped(t("staff.age.hint"))
         case .staffEvent:
             top += wrapped(t("staff.event.prompt"), .bold)
             top.append(Frame.Line(""))
@@ -264,6 +307,16 @@ public struct ScreenRenderer: Sendable {
         let key = "category.\(c.rawValue)"
         let s = texts.string(key, lang)
         return s == key ? c.swedishLabel : s
+    }
+
+    /// The kiosk's age group setting in words, for staff.
+    func ageSettingLabel(_ setting: AgeGroupSetting?, _ lang: Int) -> String {
+        let key = switch setting {
+        case .group(let g)?: "staff.age.\(g.rawValue)"
+        case .ask?: "staff.age.ask"
+        case nil: "staff.age.none"
+        }
+        return texts.string(key, lang)
     }
 
     /// A store's refusal in a few words, for staff's notices.
@@ -292,6 +345,8 @@ public struct ScreenRenderer: Sendable {
         case .eventSaved: return t("staff.event.saved")
         case .eventFailed(let r):
             return t("staff.event.failed", ["reason": Self.reason(r)])
+        case .ageGroupSaved: return t("staff.age.saved")
+        case .ageGroupFailed(let r): return t("staff.age.failed", ["reason": Self.reason(r)])
         case .deadLettersRequeued(let n): return t("staff.dead.requeued", ["count": String(n)])
         case .deadLettersFailed(let r): return t("staff.dead.failed", ["reason": Self.reason(r)])
         }

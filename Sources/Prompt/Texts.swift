@@ -127,6 +127,26 @@ public struct Texts: Sendable {
         return Texts(packs: packs, swedish: swedish)
     }
 
+    /// Which of `languages` have no text file (built in, or `<tag>.txt` in `directory`), and which files in
+    /// `directory` are of a language not in `languages` (the prompt offers those after the listed ones).
+    /// For `check-config`.
+    public static func languageFiles(languages: [String], directory: String?) -> (missing: [String], unlisted: [String]) {
+        let builtIn = builtInDirectory()
+        func exists(_ dir: String?, _ tag: String) -> Bool {
+            guard let dir, ReportDraft.isLanguageTag(tag) else { return false }
+            return FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("\(tag).txt"))
+        }
+        let missing = languages.filter { !exists(builtIn, $0) && !exists(directory, $0) }
+        var unlisted: [String] = []
+        if let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
+            for name in names.sorted() where name.hasSuffix(".txt") {
+                let tag = String(name.dropLast(4))
+                if !languages.contains(tag) { unlisted.append(tag) }
+            }
+        }
+        return (missing, unlisted)
+    }
+
     /// The folder of the built-in language files: next to the executable in the SwiftPM resource bundle, or
     /// (in a development checkout) the source folder. Not `Bundle.module`, which would crash if missing.
     static func builtInDirectory() -> String? {

@@ -97,6 +97,37 @@ public struct Reporter: Sendable, Equatable, Hashable {
     }
 }
 
+/// Whether the visitor saw what the tip tells of, or heard it from someone (§4.1 `source`, an addition). Nil in a
+/// report: not asked, or the visitor would rather not say.
+public enum Source: String, Sendable, CaseIterable {
+    case saw, heard
+}
+
+/// How a kiosk fills `reporter.age_group` (`[kiosk] age_group`): every report gets the same group (a youth
+/// centre's kiosk `youth`, a senior fair's `senior`), or the prompt asks the visitor (`ask`; one optional
+/// one-key question). No setting at all: `age_group` stays null.
+public enum AgeGroupSetting: Sendable, Equatable, Hashable {
+    case group(Reporter.AgeGroup)
+    case ask
+
+    /// `youth`, `adult`, `senior` or `ask`, as in the configuration file and the outbox.
+    public init?(rawValue: String) {
+        if rawValue == "ask" { self = .ask; return }
+        guard let g = Reporter.AgeGroup(rawValue: rawValue) else { return nil }
+        self = .group(g)
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .group(let g): g.rawValue
+        case .ask: "ask"
+        }
+    }
+
+    /// The values the configuration accepts, for error messages.
+    public static let allRawValues = Reporter.AgeGroup.allCases.map(\.rawValue) + ["ask"]
+}
+
 /// Contact details a visitor chose to leave (§4.1 `contact`). Each field optional.
 public struct Contact: Sendable, Equatable, Hashable {
     public var name: String?

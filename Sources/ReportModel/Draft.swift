@@ -15,11 +15,14 @@ public struct ReportDraft: Sendable, Equatable {
     public var language: String
     public var reporter: Reporter
     public var contact: Contact?
+    /// Saw it or heard of it (`source`); nil when not asked or not said.
+    public var source: Source?
     /// The kinds of personal data the kiosk masked in `text` and `place` (the report's `masked` field).
     public var masked: [PersonalData.Kind] = []
 
     public init(category: Category? = nil, place: String = "", occurred: Occurred? = nil, text: String = "",
-                language: String = "sv", reporter: Reporter = Reporter(), contact: Contact? = nil) {
+                language: String = "sv", reporter: Reporter = Reporter(), contact: Contact? = nil,
+                source: Source? = nil) {
         self.category = category
         self.place = place
         self.occurred = occurred
@@ -27,6 +30,7 @@ public struct ReportDraft: Sendable, Equatable {
         self.language = language
         self.reporter = reporter
         self.contact = contact
+        self.source = source
     }
 
     /// Cleans every free-text field (`TextCleaner`) and checks every bound. Throws the first problem found.
@@ -54,7 +58,7 @@ public struct ReportDraft: Sendable, Equatable {
             contact = cleaned.isEmpty ? nil : cleaned
         }
         return ValidDraft(category: category, place: place, occurred: occurred, text: text,
-                          language: language, reporter: reporter, contact: contact, masked: masked)
+                          language: language, reporter: reporter, contact: contact, source: source, masked: masked)
     }
 
     private static func check(_ field: String, _ s: String, _ range: ClosedRange<Int>) throws(ReportValidationError) {
@@ -84,7 +88,16 @@ public struct ValidDraft: Sendable, Equatable {
     public let language: String
     public let reporter: Reporter
     public let contact: Contact?
+    public let source: Source?
     public let masked: [PersonalData.Kind]
+
+    /// The same draft with `reporter.age_group` set: the kiosk's fixed age group, filled in when it is stored
+    /// and the draft has none of its own.
+    public func withAgeGroup(_ group: Reporter.AgeGroup) -> ValidDraft {
+        ValidDraft(category: category, place: place, occurred: occurred, text: text, language: language,
+                   reporter: Reporter(role: reporter.role, ageGroup: group), contact: contact, source: source,
+                   masked: masked)
+    }
 }
 
 /// Why a draft was refused, in words a person can act on: `text: is longer than 2000 characters (2405)`.

@@ -3,7 +3,7 @@
 /// The caller decodes JSON text (this module does no I/O and needs no JSON parser of its own); values arrive as
 /// `String`, `Bool`, `Int`/`Double` (numbers), `[String: Any]`, `[Any]` or `NSNull`-like markers (`isNull`).
 public enum DraftDecoding {
-    public static let visitorFields: Set<String> = ["category", "place", "occurred", "text", "contact", "language", "reporter"]
+    public static let visitorFields: Set<String> = ["category", "place", "occurred", "text", "contact", "language", "reporter", "source"]
 
     public static func draft(from object: [String: Any], isNull: (Any) -> Bool,
                              defaultLanguage: String) throws(ReportValidationError) -> ReportDraft {
@@ -27,6 +27,10 @@ public enum DraftDecoding {
         d.place = try string("place", in: object) ?? ""
         d.text = try string("text", in: object) ?? ""
         if let l = try string("language", in: object) { d.language = l }
+        if let src = try string("source", in: object) {
+            guard let v = Source(rawValue: src) else { throw .init(field: "source", problem: .invalid(src)) }
+            d.source = v
+        }
         if let r = object["reporter"], !isNull(r) {
             guard let ro = r as? [String: Any] else { throw .init(field: "reporter", problem: .wrongType(expected: "an object")) }
             for key in ro.keys.sorted() where key != "role" && key != "age_group" {

@@ -14,11 +14,16 @@ public struct ReceivedReport: Sendable, Equatable {
     public var ageGroup: String?
     public var site: String?
     public var event: String?
+    /// `source` (`saw`, `heard`), nil when the kiosk did not ask or the visitor did not say.
+    public var source: String?
+    /// The kinds of personal data the kiosk masked (`masked`), in the order the report names them.
+    public var masked: [String]
     /// The payload exactly as it arrived (UTF-8 JSON).
     public var payload: String
 
     public init(schema: String, id: String, kiosk: String, seq: Int64, submittedAt: Int64, category: String, place: String,
-                occurred: String, ageGroup: String?, site: String?, event: String?, payload: String) {
+                occurred: String, ageGroup: String?, site: String?, event: String?, source: String? = nil,
+                masked: [String] = [], payload: String) {
         self.schema = schema
         self.id = id
         self.kiosk = kiosk
@@ -30,6 +35,8 @@ public struct ReceivedReport: Sendable, Equatable {
         self.ageGroup = ageGroup
         self.site = site
         self.event = event
+        self.source = source
+        self.masked = masked
         self.payload = payload
     }
 
@@ -84,9 +91,22 @@ public struct ReceivedReport: Sendable, Equatable {
             guard let s = a.string, s.count <= 32 else { throw Rejection("reporter.age_group: is not a string") }
             ageGroup = s
         }
+        // Additions of v1 (§4.1): counted by the centre, so checked as strictly as what is counted already.
+        let source = try optionalText("source", max: 32)
+        var masked: [String] = []
+        if let m = v["masked"], !m.isNull {
+            guard case .array(let items) = m, items.count <= 16 else { throw Rejection("masked: is not a list of at most 16 strings") }
+            for item in items {
+                guard let s = item.string, !s.isEmpty, s.count <= 32, !s.contains(",") else {
+                    throw Rejection("masked: holds something that is not a short word")
+                }
+                if !masked.contains(s) { masked.append(s) }
+            }
+        }
         return ReceivedReport(schema: schema, id: id.lowercased(), kiosk: kiosk, seq: seq, submittedAt: submittedAt,
                               category: category, place: place, occurred: occurred, ageGroup: ageGroup,
                               site: try optionalText("site"), event: try optionalText("event"),
+                              source: source, masked: masked,
                               payload: String(decoding: payload, as: UTF8.self))
     }
 

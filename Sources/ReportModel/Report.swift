@@ -50,6 +50,7 @@ public struct Report: Sendable, Equatable {
             }
             $0.field("site", site)
             $0.field("event", event)
+            if let source = draft.source { $0.field("source", source.rawValue) }
             if !draft.masked.isEmpty {
                 $0.rawField("masked", "[" + draft.masked.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]")
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KioskConfig
 import KioskLog
+import Prompt
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +16,17 @@ struct CheckConfigCommand: ParsableCommand {
         do {
             let c = try Configuration.load(path: path, secrets: .note)
             for w in c.warnings { printError(w.description) }
+            // The prompt's languages: a configured one without texts is left out; an extra file is offered.
+            let files = Texts.languageFiles(languages: c.kiosk.languages, directory: c.prompt.languageDirectory)
+            for tag in files.missing {
+                printError(c.problem("kiosk.languages", "\"\(tag)\" has no language file (\(tag).txt) among the built-in ones"
+                    + (c.prompt.languageDirectory.map { " or in \($0)" } ?? " (set [prompt] language_dir to a folder with it)")
+                    + "; the prompt leaves it out").description)
+            }
+            for tag in files.unlisted {
+                printError(c.problem("prompt.language_dir", "\(tag).txt: \"\(tag)\" is not in [kiosk] languages; the prompt "
+                    + "offers it after the languages listed there (add it to the list to choose its place)").description)
+            }
             print("\(path): ok (kiosk \(c.kiosk.id), outbox \(c.storage.path), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : ""))")
         } catch {
             for e in error.errors + error.warnings { printError(e.description) }

@@ -130,6 +130,29 @@ final class OutboxPromptStore: PromptStore {
         return outbox.eventLabelInForce()
     }
 
+    func ageGroup() -> AgeGroupSetting? {
+        guard let outbox = try? open() else { return config.kiosk.ageGroup }
+        return outbox.ageGroupInForce()
+    }
+
+    func setAgeGroup(_ setting: AgeGroupSetting?) throws(StoreRefusal) {
+        do {
+            try open().setAgeGroup(setting)
+            Log.info("age group set to \(setting?.rawValue ?? "none") by staff")
+        } catch {
+            throw Self.refusal(error)
+        }
+    }
+
+    func useConfiguredAgeGroup() throws(StoreRefusal) {
+        do {
+            try open().useConfiguredAgeGroup()
+            Log.info("age group set back to the configuration's by staff")
+        } catch {
+            throw Self.refusal(error)
+        }
+    }
+
     func useConfiguredEventLabel() throws(StoreRefusal) {
         do {
             try open().useConfiguredEventLabel()

@@ -56,7 +56,7 @@ struct ConfigOption: ParsableArguments {
 
 extension Configuration {
     var outboxIdentity: Outbox.Identity {
-        Outbox.Identity(kiosk: kiosk.id, site: kiosk.site, defaultEvent: kiosk.event)
+        Outbox.Identity(kiosk: kiosk.id, site: kiosk.site, defaultEvent: kiosk.event, defaultAgeGroup: kiosk.ageGroup)
     }
 
     /// Opens the outbox this file describes; a damaged file moved aside is logged.

@@ -369,7 +369,7 @@ struct DiskFullTests {
         } else {
             #expect(refused, "the visitor did not get the disk-full message; screen:\n\(pty.screenText)")
             #expect(pty.screenText.contains("Klotter medan disken är full"), "the draft is not on the review screen")
-            #expect(pty.screenText.contains("Steg 6 av 6"))
+            #expect(pty.screenText.contains("Steg 7 av 7"))
         }
         usleep(500_000)
         #expect(pty.isRunning, "the prompt ended: \(pty.exitStatusIfDone()?.description ?? "")")

@@ -9,6 +9,7 @@ import ReportModel
         f.type("5")                 // theft
         f.type("2\r")               // quick pick 2: Centrum
         f.type("3")                 // this week
+        f.type("\r")                // "did you see it yourself?" skipped
         f.type("Cykeln stals vid stationen\r")
         f.type("\r")                // anonymous
     }
@@ -19,7 +20,8 @@ import ReportModel
         f.type("x");  #expect(f.step == .category)
         f.type("5");  #expect(f.step == .place && f.category == .theft)
         f.type("2\r"); #expect(f.step == .when && f.place == "Centrum")
-        f.type("3");  #expect(f.step == .text && f.occurred == .thisWeek)
+        f.type("3");  #expect(f.step == .source && f.occurred == .thisWeek)
+        f.type("\r"); #expect(f.step == .text && f.source == nil)
         f.type("Cykeln stals\r"); #expect(f.step == .contact && f.reportText == "Cykeln stals")
         f.type("\r"); #expect(f.step == .review && f.contact == nil)
         let effects = f.type("1")
@@ -64,7 +66,7 @@ import ReportModel
         f.type("x1")
         f.type("   \r")
         #expect(f.step == .place && f.notice == .placeEmpty)
-        f.type("Centrum\r4")
+        f.type("Centrum\r4\r")
         f.type("\r")
         #expect(f.step == .text && f.notice == .textEmpty)
         f.type("a")
@@ -88,7 +90,7 @@ import ReportModel
     @Test func escapeGoesBackOneStepEverywhere() {
         var f = makeFlow()
         toReview(&f)
-        let expected: [Step] = [.contact, .text, .when, .place, .category, .welcome]
+        let expected: [Step] = [.contact, .text, .source, .when, .place, .category, .welcome]
         for s in expected {
             f.press(.escape)
             #expect(f.step == s)
@@ -121,7 +123,9 @@ import ReportModel
         #expect(f.step == .place && f.placeEditor.text == "2")
         f.press(.enter)
         f.press(.enter) // keep "this week"
-        #expect(f.step == .text && f.occurred == .thisWeek)
+        #expect(f.step == .source && f.occurred == .thisWeek)
+        f.press(.enter) // skip "did you see it yourself?" again
+        #expect(f.step == .text)
         f.press(.end); f.type("!\r")
         f.type("\r")
         #expect(f.step == .review && f.reportText == "Cykeln stals vid stationen!")
@@ -136,7 +140,7 @@ import ReportModel
         func review(_ text: String, english: Bool = false, contact: String = "") -> PromptFlow {
             var f = makeFlow()
             if english { f.type("l") }
-            f.type("x5Centrum\r2" + text + "\r" + contact + "\r")
+            f.type("x5Centrum\r2\r" + text + "\r" + contact + "\r")
             return f
         }
         var f = review("ring mig 070-123 45 67 eller kalle@example.se", contact: "Kalle 070-987 65 43")
@@ -164,7 +168,7 @@ import ReportModel
 
     @Test func contactIsParsedIntoFields() {
         var f = makeFlow()
-        f.type("x1Centrum\r1hej\r")
+        f.type("x1Centrum\r1\rhej\r")
         f.type("Anna Svensson 070-123 45 67 anna@example.se\r")
         #expect(f.contact == Contact(name: "Anna Svensson", phone: "070-123 45 67", email: "anna@example.se"))
         guard case .store(let d)? = f.type("1").first else { Issue.record("no store"); return }
@@ -224,7 +228,7 @@ import ReportModel
         f.type("x", at: 1000)
         f.type("4", at: 2000)
         f.type("Busstationen\r", at: 3000)
-        f.type("1", at: 4000)
+        f.type("2\r", at: 4000)
         f.type("hemligt", at: 5000)
         #expect(f.nextDeadline(now: 5000) == 95_000)
         #expect(f.handle(.tick, now: 94_999).isEmpty)
@@ -255,7 +259,7 @@ import ReportModel
 
     @Test func textLimitShowsNoticeAndPasteIsBounded() {
         var f = makeFlow()
-        f.type("x1Centrum\r1")
+        f.type("x1Centrum\r1\r")
         f.press(.paste(String(repeating: "x", count: 10_000)))
         #expect(f.textEditor.scalarCount == 2000 && f.notice == .limitReached)
         f.type("y")
@@ -269,7 +273,7 @@ import ReportModel
         var f = makeFlow()
         f.type("x1")
         f.press(.paste("Park\u{1B}[2J\u{1B}]0;x\u{7}en\u{9B}31m"))
-        f.type("\r1")
+        f.type("\r1\r")
         f.press(.paste("rad1\u{1B}[31m\r\nrad2\u{0}\u{202E}"))
         f.type("\r\r")
         guard case .store(let d)? = f.type("1").first else { Issue.record("no store"); return }
@@ -427,7 +431,7 @@ import ReportModel
         // paper mode: the next reports are role = staff
         f.type("3")
         #expect(f.paperMode && f.step == .welcome && f.staffSession)
-        f.type("x5Centrum\r2Lappen\r\r")
+        f.type("x5Centrum\r2\rLappen\r\r")
         guard case .store(let d)? = f.type("1").first else { Issue.record("no store"); return }
         #expect(d.reporter.role == .staff)
         _ = f.handle(.stored(id: "a", seq: 9), now: 0)
@@ -479,7 +483,7 @@ import ReportModel
         _ = f.handle(.tick, now: 60_000)
         #expect(!f.paperMode && !f.staffSession && f.step == .welcome)
         f.type("x9", at: 61_000)
-        f.type("a\r1b\r\r", at: 61_000)
+        f.type("a\r1\rb\r\r", at: 61_000)
         guard case .store(let d)? = f.type("1", at: 61_000).first else { Issue.record("no store"); return }
         #expect(d.reporter.role == .visitor)
     }

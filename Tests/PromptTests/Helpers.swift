@@ -10,9 +10,10 @@ func keys(_ s: String) -> [Key] {
 
 /// A flow with the usual test settings.
 func makeFlow(languages: [String] = ["sv", "en"], places: [String] = ["Ungdomsgården", "Centrum"],
-              idleSeconds: Int64 = 90, pinHash: String? = nil, now: Int64 = 0) -> PromptFlow {
+              idleSeconds: Int64 = 90, pinHash: String? = nil, ageGroup: AgeGroupSetting? = nil,
+              now: Int64 = 0) -> PromptFlow {
     PromptFlow(config: FlowConfig(languageTags: languages, places: places, idleTimeoutMillis: idleSeconds * 1000,
-                                  thanksMillis: 8000, staffPINHash: pinHash), now: now)
+                                  thanksMillis: 8000, staffPINHash: pinHash, ageGroup: ageGroup), now: now)
 }
 
 extension PromptFlow {
@@ -103,6 +104,27 @@ final class MemoryStore: PromptStore, @unchecked Sendable { // used from one thr
         defer { lock.unlock() }
         if let refusal { throw refusal }
         _label = nil
+    }
+    /// Staff's own age group: nil when they set none (the configured one applies), .some(nil) for "not given".
+    private var _age: AgeGroupSetting??
+    var configuredAgeGroup: AgeGroupSetting?
+    func ageGroup() -> AgeGroupSetting? {
+        lock.withLock {
+            if let own = _age { return own }
+            return configuredAgeGroup
+        }
+    }
+    func setAgeGroup(_ setting: AgeGroupSetting?) throws(StoreRefusal) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let refusal { throw refusal }
+        _age = .some(setting)
+    }
+    func useConfiguredAgeGroup() throws(StoreRefusal) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let refusal { throw refusal }
+        _age = nil
     }
     func staffLockout() -> StoredStaffLockout { lock.withLock { _lockout } }
     func setStaffLockout(_ lockout: StoredStaffLockout) throws(StoreRefusal) {

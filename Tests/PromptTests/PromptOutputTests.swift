@@ -114,7 +114,7 @@ extension PromptRunTests {
         s.fill()
         let full = s.unread
         #expect(full == 4096)
-        s.pty.write("x1Hemlig plats\r1")
+        s.pty.write("x1Hemlig plats\r1\r")
         s.pty.write("\u{1B}[200~" + String(repeating: "HEMLIGT ", count: 250) + "\u{1B}[201~")
         // Wait past the idle timeout with the output stuck all the while.
         usleep(3_000_000)
@@ -142,7 +142,7 @@ extension PromptRunTests {
         // The loop never waited for the output: while it is stuck again, SIGTERM ends the prompt at once.
         _ = Self.settled(s)
         s.fill()
-        s.pty.write("x1Nytt utkast\r1")
+        s.pty.write("x1Nytt utkast\r1\r")
         s.pty.write("\u{1B}[200~" + String(repeating: "HEMLIGT ", count: 250) + "\u{1B}[201~")
         usleep(500_000)
         #expect(s.unread == 4096)

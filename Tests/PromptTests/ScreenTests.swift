@@ -20,7 +20,8 @@ import ReportModel
         f.type("x"); out.append(("category", f))
         f.type("5"); out.append(("place", f))
         f.type("1\r"); out.append(("when", f))
-        f.type("2"); out.append(("text", f))
+        f.type("2"); out.append(("source", f))
+        f.type("\r"); out.append(("text", f))
         f.type("Någon tog min cykel\r"); out.append(("contact", f))
         f.type("\r"); out.append(("review", f))
         _ = f.type("1"); out.append(("storing", f))
@@ -33,6 +34,12 @@ import ReportModel
                                                   lastError: "tls:\u{1B}[2J bad"), eventLabel: "Mässan\u{1B}[31m"), now: 0)
         out.append(("menu+snapshot", f))
         f.type("2"); out.append(("event", f))
+        f.press(.escape); f.type("7"); out.append(("age group", f))
+        // The age question, at a kiosk that asks it, and the danger screen.
+        var a = makeFlow(ageGroup: .ask)
+        if english { a.type("L") }
+        a.type("x4Torget\r1"); out.append(("danger", a))
+        a.type(" 2Någon hotade oss\r"); out.append(("age", a))
         return out
     }
 
@@ -59,15 +66,15 @@ import ReportModel
 
     @Test func stepNumbersAndAnonymityLine() {
         let screens = Dictionary(uniqueKeysWithValues: allScreens(english: false))
-        let expected = ["category": 1, "place": 2, "when": 3, "text": 4, "contact": 5, "review": 6]
+        let expected = ["category": 1, "place": 2, "when": 3, "source": 4, "text": 5, "age": 6, "contact": 6, "review": 7]
         for (name, n) in expected {
             let text = renderer.render(screens[name]!, width: 80, height: 24, now: 0).text
-            #expect(text.contains("Steg \(n) av 6"), "\(name)")
+            #expect(text.contains("Steg \(n) av 7"), "\(name)")
             #expect(text.contains("Du behöver inte lämna namn"), "\(name)")
         }
         #expect(!renderer.render(screens["welcome"]!, width: 80, height: 24, now: 0).text.contains("Steg"))
         let en = Dictionary(uniqueKeysWithValues: allScreens(english: true))
-        #expect(renderer.render(en["place"]!, width: 80, height: 24, now: 0).text.contains("Step 2 of 6"))
+        #expect(renderer.render(en["place"]!, width: 80, height: 24, now: 0).text.contains("Step 2 of 7"))
     }
 
     @Test func screensShowTheirChoices() {
@@ -98,7 +105,7 @@ import ReportModel
 
     @Test func counterAndPINMask() {
         var f = makeFlow(pinHash: testPINHash)
-        f.type("x1Centrum\r1")
+        f.type("x1Centrum\r1\r")
         f.press(.paste(String(repeating: "å", count: 412)))
         let frame = renderer.render(f, width: 80, height: 24, now: 0)
         #expect(frame.text.contains("412/2000"))
@@ -115,7 +122,7 @@ import ReportModel
 
     @Test func storeRefusalMessagesInPlainWords() {
         var f = makeFlow()
-        f.type("x1Centrum\r1hej\r\r")
+        f.type("x1Centrum\r1\rhej\r\r")
         _ = f.type("1")
         _ = f.handle(.storeFailed(.full(maxPending: 1)), now: 0)
         let t = renderer.render(f, width: 100, height: 30, now: 0).text
@@ -139,7 +146,7 @@ import ReportModel
 
     @Test func longTextScrollsToTheCursorAndWideCharactersFit() {
         var f = makeFlow()
-        f.type("x1Centrum\r1")
+        f.type("x1Centrum\r1\r")
         f.press(.paste(String(repeating: "漢字 ", count: 600)))
         let frame = renderer.render(f, width: 40, height: 15, now: 0)
         #expect(frame.lines.count <= 15)

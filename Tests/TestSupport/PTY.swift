@@ -531,16 +531,25 @@ extension PseudoTerminal {
     /// Types one whole tip through the screens of docs/CONTRACT.md §6 as a visitor would (from the welcome screen:
     /// any key, category digit, place and Enter, when digit, text and Enter, contact and Enter), then presses
     /// `1` on the review screen. Returns the first step screen that did not come within 5 s, nil when all did.
+    /// Types one tip through the visitor's steps, waiting for each step's counter, and sends it with `1`.
+    /// `source` is the key for "Did you see it yourself?" (Enter skips it); `age`, the key for the age
+    /// question, only at a kiosk that asks it; `send`, the review screen's key (`4` sends personal data as typed). Returns nil, or the screen text it waited for in vain.
     public func typeTip(category: String, place: String, when: String, text: String, contact: String = "",
-                        english: Bool = false) -> String? {
-        let steps: [(keys: String, then: Int)] = [("x", 1), (category, 2), (place + "\r", 3), (when, 4),
-                                                   (text + "\r", 5), (contact + "\r", 6)]
+                        source: String = "\r", age: String? = nil, english: Bool = false,
+                        send: String = "1") -> String? {
+        var steps: [(keys: String, then: Int)] = [("x", 1), (category, 2), (place + "\r", 3), (when, 4),
+                                                  (source, 5), (text + "\r", 6)]
+        if let age { steps.append((age, 6)) }
+        steps.append((contact + "\r", 7))
         for step in steps {
             write(step.keys)
-            let screen = english ? "Step \(step.then) of 6" : "Steg \(step.then) av 6"
+            let screen = english ? "Step \(step.then) of \(Self.stepCount)" : "Steg \(step.then) av \(Self.stepCount)"
             if !waitForScreen(screen, timeout: 5) { return screen }
         }
-        write("1")
+        write(send)
         return nil
     }
+
+    /// How many steps the visitor's counter shows ("Steg N av 7").
+    public static let stepCount = 7
 }

@@ -1,7 +1,8 @@
 import SQLite
+import ReportModel
 
-// The prompt's staff PIN lockout and the way back to the configured event label, kept in the `meta` table (no
-// schema change): a restart of the prompt must not give another five tries, and staff must be able to undo
+// The prompt's staff PIN lockout, the way back to the configured event label, and the age group staff chose, kept
+// in the `meta` table (no schema change): a restart of the prompt must not give another five tries, and staff must be able to undo
 // their own event label.
 
 extension Outbox {
@@ -67,6 +68,44 @@ extension Outbox {
             return try currentEvent()
         } catch {
             return identity.defaultEvent
+        }
+    }
+
+    // MARK: Age group
+
+    static let ageGroupKey = "age_group"
+
+    /// The age group setting every report stored now follows: staff's if they set one (`.none` when they set
+    /// "not given"), else the configuration's.
+    func currentAgeGroup() throws(SQLiteError) -> AgeGroupSetting? {
+        guard let row = try meta(Self.ageGroupKey) else { return identity.defaultAgeGroup }
+        return AgeGroupSetting(rawValue: row)
+    }
+
+    /// The age group setting in force (see `currentAgeGroup`); the configuration's when the file cannot be read.
+    public func ageGroupInForce() -> AgeGroupSetting? {
+        do {
+            return try currentAgeGroup()
+        } catch {
+            return identity.defaultAgeGroup
+        }
+    }
+
+    /// Sets the age group for every later report (staff menu); nil means "not given" (null in the reports).
+    public func setAgeGroup(_ setting: AgeGroupSetting?) throws(OutboxError) {
+        do {
+            try db.writeTransaction { () throws(SQLiteError) in try setMeta(Self.ageGroupKey, setting?.rawValue ?? "") }
+        } catch {
+            throw Self.mapError(error)
+        }
+    }
+
+    /// Forgets the age group staff set: later reports follow `[kiosk] age_group` of the configuration again.
+    public func useConfiguredAgeGroup() throws(OutboxError) {
+        do {
+            try db.writeTransaction { () throws(SQLiteError) in try setMeta(Self.ageGroupKey, nil) }
+        } catch {
+            throw Self.mapError(error)
         }
     }
 }
