@@ -49,6 +49,12 @@ public final class Gateway: MQTTClientDelegate {
     /// libmosquitto's message id of each report in flight → its seq.
     private var seqOfMessage: [Int32: Int64] = [:]
     private var statusMessageIDs: Set<Int32> = []
+    /// Subscriptions waiting for their SUBACK, by message id: the topic.
+    private var subscriptions: [Int32: String] = [:]
+    /// The feedback topics whose retained message (or clearing) arrived on this connection.
+    private var feedbackSeen: Set<FeedbackScope> = []
+    /// When stored feedback not sent again on this connection is forgotten (see `feedbackSweep`).
+    private var feedbackSweepAt: Double?
     private var lastError: String?
     /// Set when the loop must end with this exit status (the command exits with it).
     private var exitStatus: Int32?
@@ -130,6 +136,7 @@ public final class Gateway: MQTTClientDelegate {
             }
             deliver(.turn(now: now))
             if let status = exitStatus { return status }
+            if link.isConnected { feedbackSweep(now: now) }
             if link.isConnected && (statusDirty || now - lastStatusAt >= Self.statusHeartbeat) && now - lastStatusAt >= 1.0 {
                 publishStatus(online: true, now: now)
             }
@@ -147,6 +154,7 @@ public final class Gateway: MQTTClientDelegate {
             if stopping { timeout = min(timeout, 0.1) }
             if let first = rechecks.first { timeout = min(timeout, max(0, first - now)) }
             if let deadline = machine.nextDeadline { timeout = min(timeout, max(0, deadline - now)) }
+            if let at = feedbackSweepAt { timeout = min(timeout, max(0, at - now)) }
 
             var fds = [pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: watch?.fd ?? -1, events: Int16(POLLIN), revents: 0),
@@ -267,11 +275,24 @@ public final class Gateway: MQTTClientDelegate {
         seqOfMessage.removeAll()
         let window = max(1, min(config.mqtt.window, receiveMaximum ?? 65535))
         deliver(.linkUp(window: window))
+        subscriptions.removeAll()
         if config.mqtt.awaitReceipts {
             do {
-                try client.subscribe(topic: receiptsTopic, qos: 1)
+                subscriptions[try client.subscribe(topic: receiptsTopic, qos: 1)] = receiptsTopic
             } catch {
                 Log.warning("cannot subscribe to \(receiptsTopic): \(error); reports are sent again after \(config.mqtt.receiptTimeoutSeconds) s")
+            }
+        }
+        // The centre's feedback: the broker sends what is retained right after the SUBACK. What was stored
+        // from an earlier connection and is not sent again was cleared at the centre meanwhile (`feedbackSweep`).
+        feedbackSeen.removeAll()
+        feedbackSweepAt = nil
+        for scope in FeedbackScope.allCases {
+            let topic = feedbackTopic(scope)
+            do {
+                subscriptions[try client.subscribe(topic: topic, qos: 1)] = topic
+            } catch {
+                Log.warning("cannot subscribe to \(topic): \(error); the welcome screen keeps the feedback it has")
             }
         }
         Log.notice("connected to \(config.mqtt.host):\(config.mqtt.port) (\(protocolName)); window \(window)"
@@ -303,6 +324,16 @@ public final class Gateway: MQTTClientDelegate {
     }
 
     public func mqttDidSubscribe(_ client: MQTTClient, messageID: Int32, grantedQoS: [Int32]) {
+        let topic = subscriptions.removeValue(forKey: messageID)
+        if let topic, topic != receiptsTopic {
+            if let code = grantedQoS.first, code >= 0x80 {
+                Log.warning("the broker refused the subscription to \(topic): \(MQTTClient.describeReason(code: code)); the welcome screen keeps the feedback it has (check the broker's ACL)")
+            } else if !subscriptions.values.contains(where: { $0 != receiptsTopic }) {
+                // Both feedback topics are subscribed: what is retained has been sent, or is on its way.
+                feedbackSweepAt = monotonicSeconds() + Self.feedbackGrace
+            }
+            return
+        }
         if let code = grantedQoS.first, code >= 0x80 {
             lastError = "the broker refused the subscription to \(receiptsTopic): \(MQTTClient.describeReason(code: code)); reports are sent again every \(config.mqtt.receiptTimeoutSeconds) s"
             Log.warning(lastError!)
@@ -311,6 +342,10 @@ public final class Gateway: MQTTClientDelegate {
     }
 
     public func mqttDidReceive(_ client: MQTTClient, topic: String, payload: UnsafeRawBufferPointer, qos: Int32, retain: Bool) {
+        if let scope = FeedbackScope.allCases.first(where: { feedbackTopic($0) == topic }) {
+            receiveFeedback(scope: scope, topic: topic, payload: payload)
+            return
+        }
         guard config.mqtt.awaitReceipts, topic == receiptsTopic else { return }
         do {
             let receipt = try DeliveryReceipt.decode(payload)
@@ -323,6 +358,58 @@ public final class Gateway: MQTTClientDelegate {
             Log.warning("ignored a receipt on \(topic) that is not valid: \(error)")
         }
     }
+
+    // MARK: Feedback
+
+    /// Checks, cleans and stores the centre's feedback for the prompt; an empty message clears it. A message
+    /// that is not valid is logged (never its text) and ignored: the screen keeps what it had.
+    private func receiveFeedback(scope: FeedbackScope, topic: String, payload: UnsafeRawBufferPointer) {
+        feedbackSeen.insert(scope)
+        let feedback: Feedback?
+        if payload.count == 0 {
+            feedback = nil
+        } else {
+            do {
+                feedback = try Feedback.decode(payload)
+            } catch {
+                Log.warning("ignored the feedback on \(topic): \(error)")
+                return
+            }
+        }
+        do {
+            if try outbox.setFeedback(feedback, scope: scope) {
+                if let f = feedback {
+                    Log.info("feedback from \(topic) stored for the welcome screen (published \(f.publishedAt)"
+                             + (f.until.map { ", shown until \($0)" } ?? "") + ", languages \(f.text.keys.sorted().joined(separator: " ")))")
+                } else {
+                    Log.info("feedback from \(topic) cleared by the centre")
+                }
+            }
+        } catch {
+            Log.warning("outbox: cannot store the feedback from \(topic): \(error)")
+        }
+    }
+
+    /// Forgets stored feedback that the broker did not send again after this connection's subscription: the
+    /// centre cleared it while this kiosk was away (a cleared retained message is not sent to a new subscriber).
+    private func feedbackSweep(now: Double) {
+        guard let at = feedbackSweepAt, now >= at else { return }
+        feedbackSweepAt = nil
+        for scope in FeedbackScope.allCases where !feedbackSeen.contains(scope) {
+            do {
+                if try outbox.setFeedback(nil, scope: scope) {
+                    Log.info("feedback from \(feedbackTopic(scope)) is no longer at the broker: cleared")
+                }
+            } catch {
+                Log.warning("outbox: cannot clear the feedback from \(feedbackTopic(scope)): \(error)")
+            }
+        }
+    }
+
+    private func feedbackTopic(_ scope: FeedbackScope) -> String { config.feedbackTopic(own: scope == .own) }
+
+    /// How long after the SUBACK the retained feedback has to arrive before the stored copy counts as cleared.
+    static let feedbackGrace = 5.0
 
     /// The retained status is published again at least this often (seconds), also when nothing changed: the
     /// centre tells a kiosk that is up and idle from one that went silent (`[central] silent_after_h`).

@@ -83,6 +83,8 @@ public struct Configuration: Sendable, Equatable {
     public func statusTopic() -> String { "\(mqtt.topicPrefix)/status/\(kiosk.id)" }
     /// Where the collector confirms what it has stored of this kiosk's reports.
     public func receiptsTopic() -> String { "\(mqtt.topicPrefix)/receipts/\(kiosk.id)" }
+    /// Where the centre publishes its public feedback, retained: for every kiosk, or for this one (which wins).
+    public func feedbackTopic(own: Bool) -> String { "\(mqtt.topicPrefix)/feedback/\(own ? kiosk.id : "all")" }
 
     /// The path used when neither `--config` nor `$TIPSKIOSK_CONFIG` is given.
     public static let defaultPath = "/etc/tipskiosk/tipskiosk.toml"

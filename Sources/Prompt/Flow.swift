@@ -86,6 +86,8 @@ public enum FlowEvent: Sendable, Equatable {
     case staffSnapshot(StaffSnapshot, eventLabel: String?)
     case eventLabelSaved(String?)
     case eventLabelFailed(StoreRefusal)
+    /// The centre's feedback for the welcome screen changed (the shell reads it while the welcome screen shows).
+    case feedback(Feedback?)
     /// The kiosk's age group setting now in force (at start, and the answer to the age group effects).
     case ageGroupSaved(AgeGroupSetting?)
     case ageGroupFailed(StoreRefusal)
@@ -181,6 +183,8 @@ public struct PromptFlow: Sendable {
     public private(set) var paperMode = false
     public private(set) var snapshot: StaffSnapshot?
     public private(set) var eventLabel: String?
+    /// The centre's feedback shown on the welcome screen, if any.
+    public private(set) var feedback: Feedback?
     /// The kiosk's age group setting in force: `ask` adds the age question.
     public private(set) var ageGroupSetting: AgeGroupSetting?
     private var staffPrefix = false
@@ -262,6 +266,8 @@ public struct PromptFlow: Sendable {
             if step == .staffMenu || step == .staffEvent { notice = .eventSaved }
         case .eventLabelFailed(let r):
             if step == .staffMenu || step == .staffEvent { notice = .eventFailed(r) }
+        case .feedback(let f):
+            feedback = f
         case .ageGroupSaved(let setting):
             ageGroupSetting = setting
             if step == .staffMenu || step == .staffAgeGroup {

@@ -89,6 +89,9 @@ public protocol PromptStore: AnyObject {
     func setEventLabel(_ label: String?) throws(StoreRefusal)
     /// Forgets staff's own event label: the reports that follow carry the one of the configuration file (if any).
     func useConfiguredEventLabel() throws(StoreRefusal)
+    /// The centre's feedback the welcome screen shows now (the kiosk's own while it lasts, else the one for all
+    /// kiosks), as the gateway stored it; nil when there is none or it cannot be read.
+    func feedback() -> Feedback?
     /// The kiosk's age group setting in force (staff's if they set one, else `[kiosk] age_group`).
     func ageGroup() -> AgeGroupSetting?
     /// Sets the age group for the reports that follow (nil: "not given").

@@ -91,6 +91,10 @@ struct PromptLoop {
     var stalledSince: Int64?
     /// When output was last restarted after a stall (nil: not yet).
     var lastRestart: Int64?
+    /// When the centre's feedback is next read from the store (while the welcome screen shows).
+    var feedbackCheckAt: Int64 = 0
+    /// How often the welcome screen reads the feedback the gateway stored (a small read; no busy polling).
+    static let feedbackEveryMillis: Int64 = 5000
     /// How long a frame may wait for the terminal before the loop goes on (and restarts output).
     static let outputWaitMillis = 200
     /// While output stays stalled, how often it is restarted again (the Hold key may be pressed again).
@@ -119,6 +123,7 @@ struct PromptLoop {
             var deadline = flow.nextDeadline(now: now)
             if let p = decoder.pendingTimeoutMillis { deadline = min(deadline ?? .max, lastByteAt + Int64(p)) }
             if stalledSince != nil { deadline = min(deadline ?? .max, (lastRestart ?? now) + Self.restartEveryMillis) }
+            if flow.step == .welcome { deadline = min(deadline ?? .max, feedbackCheckAt) }
             let timeout: Int32 = deadline.map { Int32(clamping: max(0, $0 - now)) } ?? -1
 
             var fds = [pollfd(fd: device.input, events: Int16(POLLIN), revents: 0),
@@ -170,6 +175,14 @@ struct PromptLoop {
             if let d = flow.nextDeadline(now: later), later >= d {
                 apply(.tick)
                 dirty = true
+            }
+            if flow.step == .welcome, later >= feedbackCheckAt {
+                feedbackCheckAt = later + Self.feedbackEveryMillis
+                let f = store.feedback()
+                if f != flow.feedback {
+                    apply(.feedback(f))
+                    dirty = true
+                }
             }
             if gone { return 0 }
         }

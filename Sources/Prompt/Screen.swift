@@ -107,6 +107,15 @@ public struct ScreenRenderer: Sendable {
                 top += wrapped(t("welcome.language", ["language": next.name]))
             }
             if flow.paperMode { top.append(Frame.Line("")); top += wrapped(t("staff.return")) }
+            if let feedback = flow.feedback {
+                // The centre's word back, in the visitor's language (Swedish when it has none in theirs). It
+                // was cleaned when it arrived; each line is wrapped like any text.
+                top.append(Frame.Line(""))
+                top += wrapped(t("feedback.title"), .bold)
+                for line in feedback.text(for: flow.languageTag).split(separator: "\n", omittingEmptySubsequences: false) {
+                    top += wrapped(String(line))
+                }
+            }
         case .category:
             top += wrapped(t("category.question"), .bold)
             top.append(Frame.Line(""))

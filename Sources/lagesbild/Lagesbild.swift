@@ -16,7 +16,7 @@ struct Lagesbild: ParsableCommand {
             Exit codes follow sysexits.h: 64 usage, 65 bad input data, 69 unavailable, 74 I/O, 78 configuration.
             """,
         version: version,
-        subcommands: [CollectCommand.self, ReportCommand.self, PruneCommand.self, CheckConfigCommand.self]
+        subcommands: [CollectCommand.self, ReportCommand.self, FeedbackCommand.self, PruneCommand.self, CheckConfigCommand.self]
     )
 
     static func main() {

@@ -130,6 +130,10 @@ final class OutboxPromptStore: PromptStore {
         return outbox.eventLabelInForce()
     }
 
+    func feedback() -> Feedback? {
+        (try? open(quiet: true))?.feedbackInForce()
+    }
+
     func ageGroup() -> AgeGroupSetting? {
         guard let outbox = try? open() else { return config.kiosk.ageGroup }
         return outbox.ageGroupInForce()

@@ -224,7 +224,7 @@ import TestSupport
         #expect(shares.allSatisfy { $0 > 0 }, "both took a share: \(shares)")
     }
 
-    @Test("The example broker ACL (config/broker/acl) lets each kiosk send and get its receipts, and no more")
+    @Test("The example broker ACL (config/broker/acl) lets each kiosk send, get its receipts and the feedback, and no more")
     func exampleACL() throws {
         let root = DemoAndPictureTests.repository
         let broker = try TestBroker(extraConfig: ["acl_file \(root)/config/broker/acl"])
@@ -239,6 +239,25 @@ import TestSupport
         _ = try k.submit(submitLines(20))
         #expect(try waitUntil(timeout: 15) { try k.pending() == 0 }, "\(k.gateway.log)\n\(central.collector.log)")
         #expect(Self.centralCount(central.config) == 20)
+        // The centre's feedback, for all and for this kiosk, reaches the kiosk's outbox through the ACL.
+        for kioskOption in [[], ["--kiosk", k.id]] {
+            let fb = try lagesbild(["feedback", "--config", central.config, "--sv", "Lampan i tunneln är lagad."] + kioskOption)
+            #expect(fb.status == 0, "\(fb.stderr)")
+        }
+        let outbox = k.dir.file("outbox.sqlite")
+        #expect(waitUntil(timeout: 10) {
+            let r = try? runProcess("/usr/bin/sqlite3", [outbox, "SELECT count(*) FROM meta WHERE key LIKE 'feedback_%' AND value LIKE '%tunneln%'"])
+            return r?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2"
+        }, "\(k.gateway.log)")
+        // A kiosk may not publish feedback.
+        let pub = try #require(TestBrokerTools.findExecutable("mosquitto_pub"))
+        let denied = try runProcess(pub, ["-h", "127.0.0.1", "-p", String(broker.port), "-u", k.id, "-V", "mqttv5", "-q", "1",
+                                          "-t", "lagesbild/v1/feedback/all", "-m", "x"])
+        _ = denied
+        let sub = try #require(TestBrokerTools.findExecutable("mosquitto_sub"))
+        let retained = try runProcess(sub, ["-h", "127.0.0.1", "-p", String(broker.port), "-u", "lagesbild-collect",
+                                            "-t", "lagesbild/v1/feedback/all", "-C", "1", "-W", "3"])
+        #expect(retained.stdout.contains("tunneln"), "the kiosk's publish replaced the feedback: \(retained.stdout)")
         // A kiosk that names another kiosk's topic is refused: its reports become dead letters, not deliveries.
         let intruder = Kiosk(id: "acl-kiosk-2", port: broker.port, receipts: false)
         _ = writeTestConfig(in: intruder.dir, kiosk: intruder.id, port: broker.port, extraMQTT: "username = \"acl-kiosk-1\"")

@@ -105,6 +105,13 @@ final class MemoryStore: PromptStore, @unchecked Sendable { // used from one thr
         if let refusal { throw refusal }
         _label = nil
     }
+    /// The feedback `feedback()` gives (the test sets it).
+    var storedFeedback: Feedback? {
+        get { lock.withLock { _feedback } }
+        set { lock.withLock { _feedback = newValue } }
+    }
+    private var _feedback: Feedback?
+    func feedback() -> Feedback? { lock.withLock { _feedback } }
     /// Staff's own age group: nil when they set none (the configured one applies), .some(nil) for "not given".
     private var _age: AgeGroupSetting??
     var configuredAgeGroup: AgeGroupSetting?
