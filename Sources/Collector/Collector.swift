@@ -181,14 +181,8 @@ public final class Collector: MQTTClientDelegate {
     // MARK: MQTT
 
     private func startConnect(now: Double) {
-        var tls: MQTTOptions.TLSOptions? = nil
-        if config.mqtt.tls {
-            tls = MQTTOptions.TLSOptions(caFile: config.mqtt.caFile, certFile: config.mqtt.certFile, keyFile: config.mqtt.keyFile)
-        }
-        let options = MQTTOptions(host: config.mqtt.host, port: Int32(config.mqtt.port), clientID: config.central.clientID,
-                                  keepaliveSeconds: Int32(config.mqtt.keepaliveSeconds), protocolVersion: link.protocolVersion,
-                                  username: config.mqtt.username, password: settings.password, tls: tls, will: nil,
-                                  cleanStart: false, sessionExpirySeconds: UInt32(config.central.sessionExpirySeconds))
+        let options = config.mqttOptions(clientID: config.central.clientID, protocolVersion: link.protocolVersion,
+                                         password: settings.password, keepSession: true)
         do {
             let c = try MQTTClient(options: options)
             c.delegate = self
@@ -289,5 +283,21 @@ public final class Collector: MQTTClientDelegate {
             lastSystemdStatus = text
             notifier.notify("STATUS=\(text)")
         }
+    }
+}
+
+extension CentralConfiguration {
+    /// The MQTT options of the central side's clients, from `[mqtt]`: the collector's (a kept session under its
+    /// fixed client id) and `lagesbild feedback`'s (a clean start under a client id of its own).
+    public func mqttOptions(clientID: String, protocolVersion: MQTTOptions.ProtocolVersion, password: String?,
+                            keepSession: Bool) -> MQTTOptions {
+        var tls: MQTTOptions.TLSOptions? = nil
+        if mqtt.tls {
+            tls = MQTTOptions.TLSOptions(caFile: mqtt.caFile, certFile: mqtt.certFile, keyFile: mqtt.keyFile)
+        }
+        return MQTTOptions(host: mqtt.host, port: Int32(mqtt.port), clientID: clientID,
+                           keepaliveSeconds: Int32(mqtt.keepaliveSeconds), protocolVersion: protocolVersion,
+                           username: mqtt.username, password: password, tls: tls, will: nil,
+                           cleanStart: !keepSession, sessionExpirySeconds: keepSession ? UInt32(central.sessionExpirySeconds) : 0)
     }
 }

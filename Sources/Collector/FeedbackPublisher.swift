@@ -71,15 +71,8 @@ public final class FeedbackPublisher: MQTTClientDelegate {
     }
 
     private func connect(now: Double) throws(Failure) {
-        var tls: MQTTOptions.TLSOptions? = nil
-        if config.mqtt.tls {
-            tls = MQTTOptions.TLSOptions(caFile: config.mqtt.caFile, certFile: config.mqtt.certFile, keyFile: config.mqtt.keyFile)
-        }
-        let options = MQTTOptions(host: config.mqtt.host, port: Int32(config.mqtt.port),
-                                  clientID: "\(config.central.clientID)-feedback-\(getpid())",
-                                  keepaliveSeconds: Int32(config.mqtt.keepaliveSeconds), protocolVersion: link.protocolVersion,
-                                  username: config.mqtt.username, password: password, tls: tls, will: nil,
-                                  cleanStart: true, sessionExpirySeconds: 0)
+        let options = config.mqttOptions(clientID: "\(config.central.clientID)-feedback-\(getpid())",
+                                         protocolVersion: link.protocolVersion, password: password, keepSession: false)
         do {
             let c = try MQTTClient(options: options)
             c.delegate = self

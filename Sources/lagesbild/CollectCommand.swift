@@ -18,12 +18,7 @@ struct CollectCommand: ParsableCommand {
     @OptionGroup var options: CentralConfigOption
 
     func run() throws {
-        let config = try options.load(secrets: .resolve)
-        let password: String?
-        do { password = try Configuration.readPassword(config.mqtt, sourcePath: config.sourcePath) } catch {
-            printError(error.description)
-            throw ExitCode(ExitStatus.config)
-        }
+        let (config, password) = try options.loadForBroker()
         let store = try config.openStore(readOnly: false, command: "collect")
         let collector = Collector(settings: .init(config: config, version: Lagesbild.version, password: password,
                                                   environment: ProcessInfo.processInfo.environment),

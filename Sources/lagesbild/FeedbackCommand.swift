@@ -48,12 +48,7 @@ struct FeedbackCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try options.load(secrets: .resolve)
-        let password: String?
-        do { password = try Configuration.readPassword(config.mqtt, sourcePath: config.sourcePath) } catch {
-            printError(error.description)
-            throw ExitCode(ExitStatus.config)
-        }
+        let (config, password) = try options.loadForBroker()
         let topic = "\(config.mqtt.topicPrefix)/feedback/\(kiosk ?? "all")"
         var payload: [UInt8] = []
         var feedback: Feedback?

@@ -37,6 +37,18 @@ struct CentralConfigOption: ParsableArguments {
 
     var resolvedPath: String { CentralConfiguration.resolvePath(config) }
 
+    /// Loads the file for a command that connects to the broker: the secret paths resolved, and the password
+    /// read. On problems prints each and exits 78.
+    func loadForBroker() throws -> (CentralConfiguration, password: String?) {
+        let config = try load(secrets: .resolve)
+        do {
+            return (config, try Configuration.readPassword(config.mqtt, sourcePath: config.sourcePath))
+        } catch {
+            printError(error.description)
+            throw ExitCode(ExitStatus.config)
+        }
+    }
+
     /// Loads the file; on problems prints `file:line: key: what is wrong` for each and exits 78.
     func load(checkFiles: Bool = true, secrets: SecretPaths = .skip) throws -> CentralConfiguration {
         do {
