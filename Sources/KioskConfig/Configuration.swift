@@ -63,6 +63,8 @@ public struct Configuration: Sendable, Equatable {
     public var storage: Storage
     public var mqtt: MQTT
     public var prompt: PromptOptions
+    /// `[hardware]` (HardwareConfiguration.swift): every part off unless set.
+    public var hardware = Hardware()
     /// The file this came from.
     public var sourcePath: String
     /// Problems that did not stop the file from loading (unknown keys): `check-config` prints them.
@@ -126,9 +128,11 @@ public struct Configuration: Sendable, Equatable {
             }).flatMap { $0.isEmpty ? nil : $0 },
             languageDirectory: r.path("prompt", "language_dir", baseDir: baseDir, mustExist: true)
         )
+        let hardware = r.hardware(baseDir: baseDir)
         r.warnUnknown(known: Self.knownKeys)
         if !r.errors.isEmpty { throw ConfigErrors(r.errors, warnings: r.warnings) }
-        return Configuration(kiosk: kiosk, storage: storage, mqtt: mqtt, prompt: prompt, sourcePath: path, warnings: r.warnings)
+        return Configuration(kiosk: kiosk, storage: storage, mqtt: mqtt, prompt: prompt, hardware: hardware, sourcePath: path,
+                             warnings: r.warnings)
     }
 
     /// Reads the first line of `[mqtt] password_file` (a CR before the line end is not part of it); nil when
@@ -150,6 +154,7 @@ public struct Configuration: Sendable, Equatable {
         "mqtt": ["host", "port", "topic_prefix", "qos", "keepalive_s", "username", "password_file", "ca_file",
                  "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
         "prompt": ["staff_pin_hash", "language_dir"],
+        "hardware": Hardware.keys,
         "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days"],
     ]
 

@@ -15,7 +15,8 @@ struct CheckConfigCommand: ParsableCommand {
         do {
             let c = try Configuration.load(path: path, secrets: .note)
             for w in c.warnings { printError(w.description) }
-            print("\(path): ok (kiosk \(c.kiosk.id), outbox \(c.storage.path), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : ""))")
+            print("\(path): ok (kiosk \(c.kiosk.id), outbox \(c.storage.path), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : "")"
+                  + (c.hardware.summary.map { "; \($0)" } ?? "") + ")")
         } catch {
             for e in error.errors + error.warnings { printError(e.description) }
             throw Exit.config
