@@ -14,8 +14,11 @@ import KioskLog
 public final class HardwareWatchdog {
     /// Why the device could not be opened.
     public struct OpenError: Error, CustomStringConvertible, Sendable {
+        /// The device that could not be opened.
         public var path: String
+        /// The `errno` of `open`.
         public var errorNumber: Int32
+        /// The reason, with a hint for the usual causes (busy, no access).
         public var description: String {
             var s = "cannot open the hardware watchdog \(path): \(String(cString: strerror(errorNumber)))"
             if errorNumber == EBUSY { s += " (another process holds it: systemd's RuntimeWatchdogSec= or a watchdog daemon?)" }

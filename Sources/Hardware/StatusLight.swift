@@ -10,10 +10,14 @@
 /// docs/HARDWARE.md has the same table for staff.
 public enum StatusLight {
     /// What the light shows.
-    public enum State: Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    public enum State: Sendable, Equatable {
+        /// The gateway is not running.
         case off
+        /// Connected, everything delivered.
         case steady
+        /// Tips waiting, or no broker.
         case slowBlink
+        /// Staff needed: the outbox refuses tips, or dead letters.
         case fastBlink
 
         /// The timer trigger's on and off times (milliseconds) of a blinking state, nil for off and steady.
@@ -22,15 +26,6 @@ public enum StatusLight {
             case .off, .steady: nil
             case .slowBlink: (1000, 1000)
             case .fastBlink: (125, 125)
-            }
-        }
-
-        public var description: String {
-            switch self {
-            case .off: "off"
-            case .steady: "steady"
-            case .slowBlink: "slow blink"
-            case .fastBlink: "fast blink"
             }
         }
     }
