@@ -8,6 +8,7 @@
 //   MQTTClient    a small Swift client over libmosquitto (through CMosquitto).
 //   Gateway       the daemon: outbox -> MQTT, status, systemd notify.
 //   Prompt        the visitor's terminal prompt.
+//   Hardware      the optional kiosk hardware: status light (LED class), hardware watchdog, receipt printer.
 //   tipskiosk     the command line (prompt, gateway, submit, status, check-config, demo).
 import PackageDescription
 
@@ -37,11 +38,12 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "Daemon", dependencies: ["CLinux"]),
         .target(name: "Delivery"),
+        .target(name: "Hardware", dependencies: ["KioskLog"]),
         .target(name: "Outbox", dependencies: ["ReportModel", "SQLite", "CSQLite", "Delivery", "Daemon"]),
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "COpenSSL"]),
-        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "KioskConfig", "KioskLog", "Daemon"]),
+        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "KioskConfig", "KioskLog", "Daemon", "Hardware"]),
         .target(name: "Prompt", dependencies: [
-            "ReportModel", "Outbox", "KioskConfig",
+            "ReportModel", "Outbox", "KioskConfig", "Hardware",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], resources: [.copy("Languages")]),
@@ -49,7 +51,7 @@ let package = Package(
         .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
         .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "KioskConfig", "KioskLog", "Daemon"]),
         .executableTarget(name: "tipskiosk", dependencies: [
-            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux",
+            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux", "Hardware",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lagesbild", dependencies: [
@@ -68,6 +70,7 @@ let package = Package(
         .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "TestSupport"]),
         .testTarget(name: "CollectorTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
         .testTarget(name: "LagesbildReportTests", dependencies: ["LagesbildReport", "ReportModel"]),
+        .testTarget(name: "HardwareTests", dependencies: ["Hardware", "KioskConfig", "Prompt", "TestSupport", "tipskiosk"]),
         .testTarget(name: "FaultTests", dependencies: ["Outbox", "Daemon", "ReportModel", "CentralStore", "TestSupport", "tipskiosk", "lagesbild"]),
     ]
 )

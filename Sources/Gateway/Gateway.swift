@@ -1,6 +1,7 @@
 import Daemon
 import Delivery
 import Glibc
+import Hardware
 import KioskConfig
 import KioskLog
 import MQTTClient
@@ -22,6 +23,8 @@ import ReportModel
 /// never retried in a loop. A lost connection puts what was in flight back in the queue, and the next connection
 /// (a fresh libmosquitto handle, clean start) sends it again with the same `id` and `seq`; so does the next start
 /// after a `kill -9`.
+///
+/// With `[hardware]` it also shows its state on a status light and pets a hardware watchdog (docs/HARDWARE.md).
 public final class Gateway: MQTTClientDelegate {
     public struct Settings: Sendable {
         public var config: Configuration
@@ -73,10 +76,22 @@ public final class Gateway: MQTTClientDelegate {
     /// Times to look at `data_version` again after a file event: the WAL is written before the commit is
     /// published in the shared-memory index (which makes no file event), so the first look can be too early.
     private var rechecks: [Double] = []
+    /// `[hardware] status_led`: the status light (docs/HARDWARE.md), nil without one.
+    private let light: LEDClassLight?
+    private var lightDirty = true
+    private var lastLightCheck = -10.0
+    /// `[hardware] watchdog`, petted where systemd gets `WATCHDOG=1`, closed with `V` on a clean stop only.
+    private let watchdog: HardwareWatchdog?
+    private var nextHardwarePet = 0.0
 
-    public init(settings: Settings, outbox: Outbox) {
+    /// `watchdog`: the hardware watchdog, already open (the command opens it before the outbox, whose opening
+    /// may wait for disk space while petting it).
+    public init(settings: Settings, outbox: Outbox, watchdog: HardwareWatchdog? = nil) {
         self.settings = settings
         self.outbox = outbox
+        self.watchdog = watchdog
+        let hardware = settings.config.hardware
+        self.light = hardware.statusLED.map { LEDClassLight(root: hardware.ledsRoot, name: $0) }
         self.notifier = SystemdNotifier(environment: settings.environment)
         self.link = BrokerLink(protocolVersion: settings.config.mqtt.protocolVersion == 4 ? .v311 : .v5)
         let mqtt = settings.config.mqtt
@@ -88,6 +103,7 @@ public final class Gateway: MQTTClientDelegate {
 
     /// Runs until SIGTERM, SIGINT or SIGHUP. Returns the exit status (0 on a clean stop).
     public func run() -> Int32 {
+        defer { light?.show(.off) }
         guard let signals = SignalFD([SIGTERM, SIGINT, SIGHUP]) else {
             Log.error("cannot receive SIGTERM through a signalfd (\(String(cString: strerror(errno)))); not starting, as the stop could not be clean")
             return 71
@@ -134,6 +150,10 @@ public final class Gateway: MQTTClientDelegate {
                 notifier.notify("WATCHDOG=1")
                 nextWatchdog = now + interval
             }
+            if let watchdog, now >= nextHardwarePet {
+                watchdog.pet()
+                nextHardwarePet = now + watchdog.petInterval
+            }
             deliver(.turn(now: now))
             if let status = exitStatus { return status }
             if link.isConnected { feedbackSweep(now: now) }
@@ -146,6 +166,7 @@ public final class Gateway: MQTTClientDelegate {
                 if machine.inFlightCount == 0 && offlineSent && statusMessageIDs.isEmpty { break }
             }
             updateSystemdStatus()
+            updateStatusLight(now: now)
 
             var timeout = 1.0
             if let wait = link.secondsUntilAttempt(now: now), !stopping { timeout = min(timeout, wait) }
@@ -203,6 +224,7 @@ public final class Gateway: MQTTClientDelegate {
         client = nil
         teardownRetired()
         setGatewayState("stopped")
+        watchdog?.closeCleanly()
         Log.info("gateway stopped")
         return 0
     }
@@ -471,6 +493,7 @@ public final class Gateway: MQTTClientDelegate {
                 setGatewayState("connected")
             case .statusChanged:
                 statusDirty = true
+                lightDirty = true
             }
         }
     }
@@ -563,6 +586,20 @@ public final class Gateway: MQTTClientDelegate {
             Log.warning("outbox: cannot record the gateway state: \(error)")
         }
         updateSystemdStatus()
+        lightDirty = true
+    }
+
+    /// Shows the status on the light (docs/HARDWARE.md): after a change at most once a second, else every 10 s
+    /// (the outbox's counts also change in other processes). The light writes its files only on a change.
+    private func updateStatusLight(now: Double) {
+        guard let light, now - lastLightCheck >= (lightDirty ? 1 : 10) else { return }
+        lightDirty = false
+        lastLightCheck = now
+        let stats = try? outbox.stats()
+        let refuses = stats.map { $0.pending >= outbox.maxPending } ?? true
+        light.show(StatusLight.state(for: StatusLight.Snapshot(
+            connected: link.isConnected, pending: stats?.pending ?? 0, deadLetters: stats?.deadLetters ?? 0,
+            outboxRefuses: refuses || dbErrorSince != nil)))
     }
 
     private func updateSystemdStatus() {

@@ -67,6 +67,8 @@ public struct Configuration: Sendable, Equatable {
     public var storage: Storage
     public var mqtt: MQTT
     public var prompt: PromptOptions
+    /// `[hardware]` (HardwareConfiguration.swift): every part off unless set.
+    public var hardware = Hardware()
     /// The file this came from.
     public var sourcePath: String
     /// Problems that did not stop the file from loading (unknown keys): `check-config` prints them.
@@ -143,11 +145,12 @@ public struct Configuration: Sendable, Equatable {
             }).flatMap { $0.isEmpty ? nil : $0 },
             languageDirectory: r.path("prompt", "language_dir", baseDir: baseDir, mustExist: true)
         )
+        let hardware = r.hardware(baseDir: baseDir)
         r.warnUnknown(known: Self.knownKeys)
         if !r.errors.isEmpty { throw ConfigErrors(r.errors, warnings: r.warnings) }
         var keyLines: [String: Int] = [:]
         for (table, t) in doc.tables { for (key, e) in t.entries { keyLines[table.isEmpty ? key : "\(table).\(key)"] = e.line } }
-        return Configuration(kiosk: kiosk, storage: storage, mqtt: mqtt, prompt: prompt, sourcePath: path,
+        return Configuration(kiosk: kiosk, storage: storage, mqtt: mqtt, prompt: prompt, hardware: hardware, sourcePath: path,
                              warnings: r.warnings, keyLines: keyLines)
     }
 
@@ -170,6 +173,7 @@ public struct Configuration: Sendable, Equatable {
         "mqtt": ["host", "port", "topic_prefix", "qos", "keepalive_s", "username", "password_file", "ca_file",
                  "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
         "prompt": ["staff_pin_hash", "language_dir"],
+        "hardware": Hardware.keys,
         "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days"],
     ]
 

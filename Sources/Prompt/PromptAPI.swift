@@ -26,6 +26,9 @@ public struct PromptSettings: Sendable {
     /// A key that ends the prompt (exit status 0). Nil on a kiosk, where nothing a visitor types ends it;
     /// `tipskiosk demo` sets Ctrl-Q so that a newcomer can leave the demo.
     public var quitKey: Key? = nil
+    /// `[hardware] receipt_printer`: an ESC/POS printer (or file) that gets a receipt after each stored tip
+    /// (`ReceiptText`), written from a thread of its own so that it never holds up "Tack". Nil: none.
+    public var receiptPrinter: String? = nil
 
     public init(kioskID: String, site: String, languages: [String] = ["sv", "en"], idleTimeoutSeconds: Int = 90,
                 places: [String] = [], staffPINHash: String? = nil, languageDirectory: String? = nil,

@@ -1,4 +1,5 @@
 import Foundation
+import Hardware
 import ReportModel
 #if canImport(Glibc)
 import Glibc
@@ -67,7 +68,14 @@ public enum PromptProgram {
         device.enqueue(TerminalDevice.setup)
         if device.flush(waitMillis: 200) == .gone { return 0 }
 
-        var loop = PromptLoop(settings: settings, texts: texts, store: store, device: device, signals: signals)
+        let printer = settings.receiptPrinter.map { ReceiptPrinter(path: $0) }
+        defer {
+            // A receipt for the last tip may still be on its way: give it a moment, never long.
+            printer?.waitUntilIdle(seconds: 2)
+            printer?.stop()
+        }
+        var loop = PromptLoop(settings: settings, texts: texts, store: store, device: device, signals: signals,
+                              printer: printer)
         return loop.run()
     }
 }
@@ -79,6 +87,10 @@ struct PromptLoop {
     let store: PromptStore
     let renderer: ScreenRenderer
     let quitKey: Key?
+    /// `[hardware] receipt_printer`, nil without one.
+    let printer: ReceiptPrinter?
+    /// A tip was stored: its receipt is due once the thanks screen is drawn.
+    var receiptDue = false
     var flow: PromptFlow
     var decoder = KeyDecoder()
     var writer = FrameWriter()
@@ -100,7 +112,9 @@ struct PromptLoop {
     /// While output stays stalled, how often it is restarted again (the Hold key may be pressed again).
     static let restartEveryMillis: Int64 = 1000
 
-    init(settings: PromptSettings, texts: Texts, store: PromptStore, device: TerminalDevice, signals: SignalSetup) {
+    init(settings: PromptSettings, texts: Texts, store: PromptStore, device: TerminalDevice, signals: SignalSetup,
+         printer: ReceiptPrinter? = nil) {
+        self.printer = printer
         self.device = device
         self.signals = signals
         self.store = store
@@ -118,6 +132,7 @@ struct PromptLoop {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             if dirty { draw() } // (after a stall that ended, draw asks for one more, whole screen)
+            if receiptDue { printReceipt() }
             if gone { return 0 }
             let now = monotonicMillis()
             var deadline = flow.nextDeadline(now: now)
@@ -202,6 +217,16 @@ struct PromptLoop {
         flushOutput(waitMillis: stalledSince == nil ? Self.outputWaitMillis : 0)
     }
 
+    /// Hands the receipt of the tip just stored to the printer's queue (it returns at once), after the thanks
+    /// screen was drawn: the printer never delays "Tack".
+    mutating func printReceipt() {
+        receiptDue = false
+        guard let printer, flow.step == .thanks, let reference = flow.reference else { return }
+        let receipt = ReceiptText.receipt(texts: renderer.texts, language: flow.language, reference: reference,
+                                          time: ReceiptText.format(unixSeconds: Int(unixMillis() / 1000)))
+        printer.submit(ESCPOS.bytes(for: receipt))
+    }
+
     func restartIsDue(now: Int64) -> Bool { lastRestart.map { now - $0 >= Self.restartEveryMillis } ?? true }
 
     /// Writes what is queued. On a stall, restarts output (at most every `restartEveryMillis`) and tries once
@@ -246,6 +271,7 @@ struct PromptLoop {
                     do {
                         let r = try store.store(draft)
                         queue.append(.stored(id: r.id, seq: r.seq))
+                        receiptDue = printer != nil
                     } catch {
                         queue.append(.storeFailed(error))
                     }

@@ -27,7 +27,8 @@ struct CheckConfigCommand: ParsableCommand {
                 printError(c.problem("prompt.language_dir", "\(tag).txt: \"\(tag)\" is not in [kiosk] languages; the prompt "
                     + "offers it after the languages listed there (add it to the list to choose its place)").description)
             }
-            print("\(path): ok (kiosk \(c.kiosk.id), outbox \(c.storage.path), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : ""))")
+            print("\(path): ok (kiosk \(c.kiosk.id), outbox \(c.storage.path), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : "")"
+                  + (c.hardware.summary.map { "; \($0)" } ?? "") + ")")
         } catch {
             for e in error.errors + error.warnings { printError(e.description) }
             throw Exit.config

@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Gateway
+import Hardware
 import KioskConfig
 import KioskLog
 import Outbox
@@ -25,17 +26,32 @@ struct GatewayCommand: ParsableCommand {
             printError(error.description)
             throw Exit.config
         }
-        let outbox = try Self.openWaitingForSpace(config)
+        let watchdog = Self.openHardwareWatchdog(config)
+        let outbox = try Self.openWaitingForSpace(config, watchdog: watchdog)
         let gateway = Gateway(settings: .init(config: config, version: TipsKiosk.version, password: password,
                                               environment: ProcessInfo.processInfo.environment),
-                              outbox: outbox)
+                              outbox: outbox, watchdog: watchdog)
         let status = gateway.run()
         if status != 0 { throw ExitCode(status) }
     }
 
     /// Opens the outbox; on a full disk (or a lock held too long) keeps trying every 5 s, saying so to systemd
     /// and keeping its watchdog fed, instead of exiting into a restart loop that cannot help.
-    static func openWaitingForSpace(_ config: Configuration) throws -> Outbox {
+    /// Opens `[hardware] watchdog`, which starts it; nil without one, or when it cannot be opened (logged: the
+    /// gateway delivers reports without it rather than not at all).
+    static func openHardwareWatchdog(_ config: Configuration) -> HardwareWatchdog? {
+        guard let path = config.hardware.watchdog else { return nil }
+        do {
+            let w = try HardwareWatchdog(path: path, timeoutSeconds: config.hardware.watchdogTimeoutSeconds)
+            Log.info("hardware watchdog \(path): timeout \(w.timeoutSeconds.map { "\($0) s" } ?? "unknown"), petted every \(Int(w.petInterval)) s; only a clean stop disarms it")
+            return w
+        } catch {
+            Log.error("\(error); running without it")
+            return nil
+        }
+    }
+
+    static func openWaitingForSpace(_ config: Configuration, watchdog: HardwareWatchdog? = nil) throws -> Outbox {
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         var told = false
         while true {
@@ -49,7 +65,8 @@ struct GatewayCommand: ParsableCommand {
                     told = true
                 }
                 notifier.notify("WATCHDOG=1")
-                sleep(UInt32(min(5, notifier.watchdogInterval ?? 5)))
+                watchdog?.pet()
+                sleep(UInt32(max(1, min(5, notifier.watchdogInterval ?? 5, watchdog?.petInterval ?? 5))))
             } catch {
                 printError("tipskiosk gateway: \(config.storage.path): \(error)")
                 throw Exit.ioError

@@ -33,6 +33,7 @@ struct PromptCommand: ParsableCommand {
         // plainly when they send, and every later report tries again.
         let store = OutboxPromptStore(config: config)
         var settings = Self.settings(for: config)
+        settings.receiptPrinter = config.hardware.receiptPrinter
         if demo { settings.quitKey = .control("q") }
         let locked = Self.lockConsoleSwitching(fd: 0)
         let status = PromptProgram.run(settings: settings, store: store, input: 0, output: 1)
