@@ -56,6 +56,14 @@ struct DemoCommand: ParsableCommand {
             usleep(20_000)
         }
         try children.start(executablePath(), ["gateway", "--config", configPath], log: "\(dir)/gateway.log")
+        // The centre's word back to the visitors, through the broker and the gateway to the welcome screen.
+        let feedback = Process()
+        feedback.executableURL = URL(fileURLWithPath: lagesbild)
+        feedback.arguments = ["feedback", "--config", centralConfig,
+                              "--sv", "Demo: belysningen i gångtunneln vid stationen är lagad efter era tips.",
+                              "--en", "Demo: the lights in the underpass by the station are fixed after your tips."]
+        feedback.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        if (try? feedback.run()) != nil { feedback.waitUntilExit() }
 
         print("""
             tipskiosk demo
@@ -64,6 +72,7 @@ struct DemoCommand: ParsableCommand {
               central:  lagesbild collect, database \(dir)/lagesbild.sqlite, log in \(dir)/collect.log
               config:   \(configPath)   (try: tipskiosk status --config \(configPath))
                         \(centralConfig)   (try: lagesbild report --config \(centralConfig))
+              feedback: on the welcome screen (try: lagesbild feedback --config \(centralConfig) --sv "…")
             """)
         fflush(nil)
         let outcome = Result { () throws -> Void in

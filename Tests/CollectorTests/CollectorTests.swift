@@ -361,6 +361,9 @@ import TestSupport
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.contains(#"id="chart-categories""#) && page.contains(#"id="chart-places""#))
         #expect(!page.contains("demo 1"), "no free text unless asked for")
+        // The demo's feedback went through the broker and the gateway into the kiosk's outbox.
+        let stored = try runProcess("/usr/bin/sqlite3", [dir.file("outbox.sqlite"), "SELECT value FROM meta WHERE key = 'feedback_all'"])
+        #expect(stored.stdout.contains("gångtunneln"), "\(stored.stdout) \(stored.stderr)")
 
         let script = Self.repository + "/scripts/render-report-screenshot"
         let shot = try runProcess("/usr/bin/env", ["BARS=1f4e8c", script, html, dir.file("report.png")])
