@@ -22,7 +22,8 @@ import ReportModel
 ///   `language.direction = rtl` marks a right-to-left language.
 /// - Values are cleaned with `TextCleaner` (no control characters or escape sequences reach the screen).
 ///
-/// The built-in files are `Sources/Prompt/Languages/sv.txt` and `en.txt` (copied into the resource bundle).
+/// The built-in files are `Sources/Prompt/Languages/sv.txt` and `en.txt` (copied into the resource bundle; an
+/// installed program reads them from `/usr/share/tipskiosk/languages`, see `builtInCandidates`).
 /// A file in `[prompt] language_dir` adds a language (e.g. `ar.txt`, `so.txt`, `fa.txt`) or overrides
 /// single keys of a built-in one. Any key missing in a language falls back to Swedish.
 public struct Texts: Sendable {
@@ -147,20 +148,40 @@ public struct Texts: Sendable {
         return (missing, unlisted)
     }
 
-    /// The folder of the built-in language files: next to the executable in the SwiftPM resource bundle, or
-    /// (in a development checkout) the source folder. Not `Bundle.module`, which would crash if missing.
+    /// The folder of the built-in language files: the first of `builtInCandidates` that holds `sv.txt`.
+    /// Not `Bundle.module`, which would crash if missing.
     static func builtInDirectory() -> String? {
+        let bundle = Bundle.main.bundleURL.appendingPathComponent(resourceBundle).appendingPathComponent("Languages").path
+        return firstWithSwedish([bundle] + builtInCandidates(executable: Bundle.main.executableURL?.resolvingSymlinksInPath()))
+    }
+
+    static let resourceBundle = "tipskiosk_Prompt.resources"
+
+    /// Where the built-in language files may be, in order:
+    /// - SwiftPM's resource bundle next to the executable (`swift build`, `swift test`);
+    /// - `../share/tipskiosk/languages` from the executable's folder: the installed layout, where
+    ///   `/usr/bin/tipskiosk` finds `/usr/share/tipskiosk/languages` (the Debian package, docs/PACKAGING.md) and
+    ///   `/usr/local/bin/tipskiosk` finds `/usr/local/share/tipskiosk/languages`;
+    /// - `/usr/share/tipskiosk/languages` and `/usr/local/share/tipskiosk/languages`, for a copy of the program
+    ///   started from elsewhere;
+    /// - in a debug build only, the source folder (`Sources/Prompt/Languages`). A release build never looks
+    ///   there: an installed program must not depend on, or name, the folder it was built in.
+    static func builtInCandidates(executable: URL?) -> [String] {
         var candidates: [String] = []
-        let bundleName = "tipskiosk_Prompt.resources"
-        candidates.append(Bundle.main.bundleURL.appendingPathComponent(bundleName).appendingPathComponent("Languages").path)
-        if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() {
-            candidates.append(exe.deletingLastPathComponent().appendingPathComponent(bundleName)
-                .appendingPathComponent("Languages").path)
+        if let folder = executable?.deletingLastPathComponent() {
+            candidates.append(folder.appendingPathComponent(resourceBundle).appendingPathComponent("Languages").path)
+            candidates.append(folder.deletingLastPathComponent().appendingPathComponent("share/tipskiosk/languages").path)
         }
         candidates.append("/usr/share/tipskiosk/languages")
         candidates.append("/usr/local/share/tipskiosk/languages")
+        #if DEBUG
         candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Languages").path)
-        return candidates.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("sv.txt")) }
+        #endif
+        return candidates
+    }
+
+    static func firstWithSwedish(_ folders: [String]) -> String? {
+        folders.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("sv.txt")) }
     }
 }
 

@@ -2,11 +2,12 @@ import ArgumentParser
 import CentralStore
 import KioskConfig
 import KioskLog
+import ReportModel
 
 /// `lagesbild`: the central service (docs/CONTRACT.md §1): collects every kiosk's reports and draws the lägesbild.
 @main
 struct Lagesbild: ParsableCommand {
-    static let version = "0.2.0"
+    static let version = productVersion
     static let configuration = CommandConfiguration(
         commandName: "lagesbild",
         abstract: "The central side of tipskiosk: collect the kiosks' reports, confirm them, and draw the lägesbild.",

@@ -3,11 +3,12 @@ import Foundation
 import KioskConfig
 import KioskLog
 import Outbox
+import ReportModel
 
 /// `tipskiosk`: the kiosk's one command (docs/CONTRACT.md §1).
 @main
 struct TipsKiosk: ParsableCommand {
-    static let version = "0.2.0"
+    static let version = productVersion
     static let configuration = CommandConfiguration(
         commandName: "tipskiosk",
         abstract: "A tip kiosk for the EST lägesbild: a visitor prompt, a durable SQLite outbox and an MQTT gateway.",

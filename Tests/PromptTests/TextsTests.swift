@@ -54,6 +54,22 @@ import Testing
         #expect(t.string("police", 2) == "Polisen: 114 14") // missing: Swedish
         #expect(t.packs[2].name == "Soomaali")
     }
+
+    /// The installed layout (docs/PACKAGING.md): a program in `<prefix>/bin` finds the language files in
+    /// `<prefix>/share/tipskiosk/languages`, with no resource bundle beside it.
+    @Test func installedProgramFindsTheLanguageFilesUnderShare() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("prefix-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let languages = root.appendingPathComponent("usr/share/tipskiosk/languages")
+        try FileManager.default.createDirectory(at: languages, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("usr/bin"), withIntermediateDirectories: true)
+        let executable = root.appendingPathComponent("usr/bin/tipskiosk")
+        let candidates = Texts.builtInCandidates(executable: executable)
+        #expect(Texts.firstWithSwedish(candidates) != languages.path) // no sv.txt there yet
+        try "language.name = Svenska\n".write(to: languages.appendingPathComponent("sv.txt"), atomically: true, encoding: .utf8)
+        #expect(Texts.firstWithSwedish(candidates) == languages.path)
+        #expect(candidates.firstIndex(of: languages.path)! < candidates.firstIndex(of: "/usr/share/tipskiosk/languages")!)
+    }
 }
 
 import ReportModel
