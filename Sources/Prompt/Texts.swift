@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ReportModel
 
 /// Every text the visitor and staff see, per language, read from language files.
@@ -22,7 +26,7 @@ import ReportModel
 ///   `language.direction = rtl` marks a right-to-left language.
 /// - Values are cleaned with `TextCleaner` (no control characters or escape sequences reach the screen).
 ///
-/// The built-in files are `Sources/Prompt/Languages/sv.txt` and `en.txt` (copied into the resource bundle).
+/// The built-in files are `Sources/Prompt/Languages/sv.txt` and `en.txt` (an installed program reads them from `/usr/share/tipskiosk/languages`).
 /// A file in `[prompt] language_dir` adds a language (e.g. `ar.txt`, `so.txt`, `fa.txt`) or overrides
 /// single keys of a built-in one. Any key missing in a language falls back to Swedish.
 public struct Texts: Sendable {
@@ -39,7 +43,7 @@ public struct Texts: Sendable {
     public func string(_ key: String, _ language: Int, _ args: [String: String] = [:]) -> String {
         let pack = packs[min(max(0, language), packs.count - 1)]
         var s = pack.strings[key] ?? swedish[key] ?? key
-        for (k, v) in args { s = s.replacingOccurrences(of: "{\(k)}", with: v) }
+        for (k, v) in args { s = s.replacing("{\(k)}", with: v) }
         return s
     }
 
@@ -54,19 +58,19 @@ public struct Texts: Sendable {
             lineNumber += 1
             var line = Substring(raw)
             if lineNumber == 1, line.hasPrefix("\u{FEFF}") { line = line.dropFirst() }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingSpaces()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard let eq = trimmed.firstIndex(of: "=") else {
                 problems.append("line \(lineNumber): expected `key = value`")
                 continue
             }
-            let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
+            let key = trimmed[..<eq].trimmingSpaces()
             guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
             else {
                 problems.append("line \(lineNumber): bad key")
                 continue
             }
-            let value = unescape(trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces))
+            let value = unescape(trimmed[trimmed.index(after: eq)...].trimmingSpaces())
             strings[key] = value.split(separator: "\n", omittingEmptySubsequences: false)
                 .map { TextCleaner.clean(String($0), allowNewlines: false) }.joined(separator: "\n")
         }
@@ -100,7 +104,7 @@ public struct Texts: Sendable {
         let builtIn = builtInDirectory()
         func file(_ dir: String?, _ tag: String) -> [String: String]? {
             guard let dir, ReportDraft.isLanguageTag(tag),
-                  let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent("\(tag).txt")),
+                  let data = FileManager.default.contents(atPath: dir + "/\(tag).txt"),
                   let content = String(data: data, encoding: .utf8) else { return nil }
             return parse(content).strings
         }
@@ -134,7 +138,7 @@ public struct Texts: Sendable {
         let builtIn = builtInDirectory()
         func exists(_ dir: String?, _ tag: String) -> Bool {
             guard let dir, ReportDraft.isLanguageTag(tag) else { return false }
-            return FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("\(tag).txt"))
+            return FileManager.default.fileExists(atPath: dir + "/\(tag).txt")
         }
         let missing = languages.filter { !exists(builtIn, $0) && !exists(directory, $0) }
         var unlisted: [String] = []
@@ -147,20 +151,19 @@ public struct Texts: Sendable {
         return (missing, unlisted)
     }
 
-    /// The folder of the built-in language files: next to the executable in the SwiftPM resource bundle, or
-    /// (in a development checkout) the source folder. Not `Bundle.module`, which would crash if missing.
+    /// The folder of the built-in language files: next to the executable in a SwiftPM resource bundle, the
+    /// installed folder, or (in a development checkout) the source folder. Not `Bundle.module`, which would crash if missing.
     static func builtInDirectory() -> String? {
         var candidates: [String] = []
         let bundleName = "tipskiosk_Prompt.resources"
-        candidates.append(Bundle.main.bundleURL.appendingPathComponent(bundleName).appendingPathComponent("Languages").path)
-        if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() {
+        if let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map(URL.init(fileURLWithPath:)) {
             candidates.append(exe.deletingLastPathComponent().appendingPathComponent(bundleName)
                 .appendingPathComponent("Languages").path)
         }
         candidates.append("/usr/share/tipskiosk/languages")
         candidates.append("/usr/local/share/tipskiosk/languages")
         candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Languages").path)
-        return candidates.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("sv.txt")) }
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/sv.txt") }
     }
 }
 
