@@ -254,7 +254,11 @@ public final class Gateway: MQTTClientDelegate {
         do {
             let c = try MQTTClient(options: options)
             c.delegate = self
-            c.logHandler = { level, text in if level == 8 { Log.debug("libmosquitto: \(text)") } }
+            c.logHandler = { _, text in Log.debug("libmosquitto: \(text)") }
+            c.logLevels = 8   // MOSQ_LOG_ERR
+            // Every report would cost a formatted log line in libmosquitto; errors while connected still
+            // arrive as codes (on_disconnect, publish results).
+            c.quietWhileConnected = true
             client = c
             link.startedConnecting(now: now)
             try c.connect()
