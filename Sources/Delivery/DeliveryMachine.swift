@@ -171,10 +171,9 @@ public struct DeliveryMachine<Row: Deliverable> {
     /// The earliest receipt deadline, end of a pause after a refusal for now, or time to write the acknowledged
     /// rows (monotonic seconds), for the loop's poll timeout; nil when none.
     public var nextDeadline: Double? {
-        var first = awaiting.values.min()
-        for t in [pausedUntil, unwrittenSince.map { $0 + settings.flushDelay }] {
-            if let t { first = min(first ?? t, t) }
-        }
+        var first = awaiting.isEmpty ? nil : awaiting.values.min()
+        if let t = pausedUntil { first = min(first ?? t, t) }
+        if let since = unwrittenSince { first = min(first ?? since + settings.flushDelay, since + settings.flushDelay) }
         return first
     }
 
