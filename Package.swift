@@ -22,8 +22,6 @@ let package = Package(
     dependencies: [
         // Subcommands, validation and help text for the command line.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // PBKDF2 for the staff PIN hash (the prompt); the well-kept crypto library of the Swift project.
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "ReportModel"),
@@ -38,15 +36,15 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "Daemon", dependencies: ["CLinux"]),
         .target(name: "Delivery"),
-        .target(name: "Hardware", dependencies: ["KioskLog"]),
+        .target(name: "Hardware", dependencies: ["KioskLog", "Daemon"]),
         .target(name: "Outbox", dependencies: ["ReportModel", "SQLite", "CSQLite", "Delivery", "Daemon"]),
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "COpenSSL"]),
         .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "KioskConfig", "KioskLog", "Daemon", "Hardware"]),
-        .target(name: "Prompt", dependencies: [
-            "ReportModel", "Outbox", "KioskConfig", "Hardware",
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "_CryptoExtras", package: "swift-crypto"),
-        ], resources: [.copy("Languages")]),
+        // The staff PIN's PBKDF2 comes from OpenSSL's libcrypto (COpenSSL), which the kiosk links for TLS anyway.
+        // The language files are found at run time (Texts.builtInDirectory), not as SwiftPM resources: the
+        // generated resource accessor would link Foundation, and with it ICU, into the kiosk.
+        .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "Hardware", "COpenSSL"],
+                exclude: ["Languages"]),
         .target(name: "LagesbildReport", dependencies: ["ReportModel"]),
         .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
         .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "KioskConfig", "KioskLog", "Daemon"]),
@@ -62,7 +60,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Outbox", "KioskConfig"], path: "Tests/TestSupport"),
         .testTarget(name: "ReportModelTests", dependencies: ["ReportModel"]),
         .testTarget(name: "KioskConfigTests", dependencies: ["KioskConfig", "TestSupport", "tipskiosk"]),
-        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "ReportModel", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "Delivery", "ReportModel", "TestSupport", "tipskiosk"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "PromptTests", dependencies: ["Prompt", "Outbox", "TestSupport", "tipskiosk"]),

@@ -4,10 +4,13 @@ public protocol Deliverable {
     var seq: Int64 { get }
 }
 
-/// What the machine asks of the outbox in one transaction (the gateway runs one per loop turn).
+/// What the machine asks of the outbox in one exchange (the gateway runs at most one per loop turn).
 ///
-/// The order inside the transaction is: `delete` and `deleteRanges`, `awaitReceipt`, `requeue`, then take up
-/// to `takeLimit` pending rows after `takeAfter`, oldest first, and mark them in flight.
+/// The order inside it is: `delete` and `deleteRanges`, `awaitReceipt`, `requeue`, then take up to `takeLimit`
+/// pending rows after `takeAfter`, oldest first. Taking writes nothing: which rows are in flight is the machine's
+/// memory (`takeAfter`), and every row not yet delivered is pending again when the gateway starts. So an exchange
+/// that only takes needs no write transaction, and the machine writes acknowledged rows in batches
+/// (`DeliveryMachine.Settings.flushDelay`, `flushLimit`).
 public struct OutboxWork: Sendable, Equatable {
     /// Rows whose PUBACK said success (receipts off): delivered, delete them.
     public var delete: [Int64] = []
@@ -18,28 +21,28 @@ public struct OutboxWork: Sendable, Equatable {
     public var awaitReceipt: [Int64] = []
     /// Rows that waited too long for a receipt: back to pending, to be sent again with the same `id` and `seq`.
     public var requeue: [Int64] = []
-    /// Rows the broker refused for now (PUBACK 0x80, 0x97): from in flight back to pending, sent again later.
-    public var retry: [Int64] = []
     /// Take pending rows with a seq above this one…
     public var takeAfter: Int64 = 0
     /// …at most this many (0: take nothing).
     public var takeLimit: Int = 0
 
     public init(delete: [Int64] = [], deleteRanges: [ClosedRange<Int64>] = [], awaitReceipt: [Int64] = [],
-                requeue: [Int64] = [], retry: [Int64] = [], takeAfter: Int64 = 0, takeLimit: Int = 0) {
+                requeue: [Int64] = [], takeAfter: Int64 = 0, takeLimit: Int = 0) {
         self.delete = delete
         self.deleteRanges = deleteRanges
         self.awaitReceipt = awaitReceipt
         self.requeue = requeue
-        self.retry = retry
         self.takeAfter = takeAfter
         self.takeLimit = takeLimit
     }
 
-    /// True when there is nothing to write and nothing to take.
-    public var isEmpty: Bool {
-        delete.isEmpty && deleteRanges.isEmpty && awaitReceipt.isEmpty && requeue.isEmpty && retry.isEmpty && takeLimit == 0
+    /// True when there is something to write (the exchange needs a write transaction).
+    public var hasWrites: Bool {
+        !delete.isEmpty || !deleteRanges.isEmpty || !awaitReceipt.isEmpty || !requeue.isEmpty
     }
+
+    /// True when there is nothing to write and nothing to take.
+    public var isEmpty: Bool { !hasWrites && takeLimit == 0 }
 }
 
 /// What happens to the delivery: the link, the broker's and the collector's answers, the outbox's, and time.
@@ -47,17 +50,21 @@ public enum DeliveryEvent<Row: Deliverable> {
     /// Connected; `window` is how many reports may be in flight at once (the configured window, at most the
     /// broker's Receive Maximum).
     case linkUp(window: Int)
-    /// The connection is gone. What was in flight has no PUBACK and will be sent again (the outbox puts its
-    /// in-flight rows back to pending when the next connection comes up).
+    /// The connection is gone. What was in flight has no PUBACK and will be sent again (the next connection
+    /// takes from the oldest pending row again).
     case linkDown
     /// Sending `seq` failed at once (the client is not connected any more): take nothing until the next
-    /// `linkUp`; the row stays in flight in the outbox and is sent again after the reconnect.
+    /// `linkUp`; the row stays in the outbox and is sent again after the reconnect.
     case publishFailed(seq: Int64)
     /// Another process stored reports (the outbox's `data_version` changed).
     case newReports
     /// A loop turn begins at monotonic time `now` (seconds): receipt deadlines are checked and the turn's
     /// outbox work is planned (answer the `.exchange` effect with `.exchanged` or `.exchangeFailed`).
+    /// Acknowledged rows are written in batches: when a batch is full, when the oldest is `flushDelay` old,
+    /// when nothing is in flight any more, and whenever the take could otherwise find them again.
     case turn(now: Double)
+    /// Write every acknowledged row now and take nothing (before a reconnect, at the stop, before an exit).
+    case flush(now: Double)
     /// The outbox ran the work of the last `.exchange` effect and took these rows (oldest first).
     case exchanged(taken: [Row])
     /// The outbox could not run it (disk full, busy, unusable): the work is kept and asked again next turn.
@@ -114,7 +121,17 @@ public struct DeliveryMachine<Row: Deliverable> {
             }
         }
         public var receipts: Receipts?
-        public init(receipts: Receipts?) { self.receipts = receipts }
+        /// Seconds an acknowledged row may wait before it is written (deleted, or marked awaiting a receipt), so
+        /// that one write transaction carries the acks of several loop turns.
+        public var flushDelay: Double
+        /// At most this many acknowledged rows wait to be written; never more than a window (so that a crash
+        /// sends at most about two windows again: what was in flight and what was acknowledged, not written).
+        public var flushLimit: Int
+        public init(receipts: Receipts?, flushDelay: Double = 0.05, flushLimit: Int = 512) {
+            self.receipts = receipts
+            self.flushDelay = max(0, flushDelay)
+            self.flushLimit = max(1, flushLimit)
+        }
     }
 
     public let settings: Settings
@@ -131,9 +148,16 @@ public struct DeliveryMachine<Row: Deliverable> {
     private var lastTaken: Int64 = 0
     /// False after a take came back short: nothing more until someone stores (or a row is requeued).
     private var mayHaveMore = true
-    /// The work of the current or last `.exchange`, kept until it succeeded.
-    private var work = OutboxWork()
-    private var exchangeOutstanding = false
+    /// Acknowledged rows not yet written (and receipt timeouts not yet requeued), kept until an exchange that
+    /// carries them succeeded.
+    private var unwritten = OutboxWork()
+    /// When the oldest of `unwritten` came (monotonic seconds); nil when there is none.
+    private var unwrittenSince: Double?
+    /// The highest seq in `unwritten`: a take starting below it must write `unwritten` first.
+    private var unwrittenHighest: Int64 = 0
+    /// The exchange asked for and not answered yet: how many of each list of `unwritten` it carries, and how
+    /// many rows it takes.
+    private var outstanding: (delete: Int, ranges: Int, await: Int, requeue: Int, take: Int)?
     /// After a refusal for now: take nothing before this time; the pause doubles while refusals go on.
     private var pausedUntil: Double?
     private var pause = 0.0
@@ -144,20 +168,23 @@ public struct DeliveryMachine<Row: Deliverable> {
     public var inFlightCount: Int { inFlight.count }
     /// Reports acknowledged by the broker and waiting for the collector's receipt.
     public var awaitingCount: Int { awaiting.count }
-    /// The earliest receipt deadline or end of a pause after a refusal for now (monotonic seconds), for the
-    /// loop's poll timeout; nil when none.
+    /// The earliest receipt deadline, end of a pause after a refusal for now, or time to write the acknowledged
+    /// rows (monotonic seconds), for the loop's poll timeout; nil when none.
     public var nextDeadline: Double? {
-        let receipts = awaiting.values.min()
-        guard let pause = pausedUntil else { return receipts }
-        return min(pause, receipts ?? pause)
+        var first = awaiting.isEmpty ? nil : awaiting.values.min()
+        if let t = pausedUntil { first = min(first ?? t, t) }
+        if let since = unwrittenSince { first = min(first ?? since + settings.flushDelay, since + settings.flushDelay) }
+        return first
     }
 
     /// PUBACK reason codes that say "not now" rather than "never": sent again after a pause.
     public static func isTemporary(reasonCode: Int32) -> Bool { reasonCode == 0x80 || reasonCode == 0x97 }
-    /// True when acknowledged rows still wait to be deleted or marked (the stop flushes them).
-    public var hasUnwrittenAcks: Bool {
-        !work.delete.isEmpty || !work.deleteRanges.isEmpty || !work.awaitReceipt.isEmpty || !work.requeue.isEmpty
-            || !work.retry.isEmpty
+    /// True when acknowledged rows still wait to be deleted or marked (`.flush` writes them).
+    public var hasUnwrittenAcks: Bool { unwritten.hasWrites }
+    /// How many acknowledged rows wait to be written.
+    public var unwrittenCount: Int {
+        unwritten.delete.count + unwritten.awaitReceipt.count + unwritten.requeue.count
+            + unwritten.deleteRanges.reduce(0) { $0 + $1.count }
     }
 
     /// Feeds one event; returns what to do, in order.
@@ -182,32 +209,38 @@ public struct DeliveryMachine<Row: Deliverable> {
             mayHaveMore = true
             return [.statusChanged]
         case .turn(let now):
-            return turn(now: now)
+            return turn(now: now, flushAll: false)
+        case .flush(let now):
+            return turn(now: now, flushAll: true)
         case .exchanged(let rows):
-            exchangeOutstanding = false
+            guard let done = outstanding else { return [] }
+            outstanding = nil
+            // What this exchange wrote is written; acks that came meanwhile stay for the next one.
+            unwritten.delete.removeFirst(done.delete)
+            unwritten.deleteRanges.removeFirst(done.ranges)
+            unwritten.awaitReceipt.removeFirst(done.await)
+            unwritten.requeue.removeFirst(done.requeue)
+            if !unwritten.hasWrites { unwrittenSince = nil; unwrittenHighest = 0 }
+            if rows.count < done.take { mayHaveMore = false }
             // Any change of a row's state changes the counts others see (pending, awaiting a receipt).
-            let hadAcks = !work.delete.isEmpty || !work.deleteRanges.isEmpty || !work.awaitReceipt.isEmpty
-                || !work.requeue.isEmpty || !work.retry.isEmpty
-            let requested = work.takeLimit
-            work = OutboxWork()
-            if rows.count < requested { mayHaveMore = false }
-            var effects: [DeliveryEffect<Row>] = hadAcks ? [.statusChanged] : []
+            var effects: [DeliveryEffect<Row>] = done.delete + done.ranges + done.await + done.requeue > 0 ? [.statusChanged] : []
             guard connected && !broken && !stopping else { return effects }
             effects.reserveCapacity(effects.count + rows.count)
             for row in rows {
-                inFlight.insert(row.seq)
                 lastTaken = max(lastTaken, row.seq)
+                // A take that started lower (after a refusal for now, or a requeue) finds rows still in flight:
+                // they are pending in the table until their PUBACK is written. Sent once is enough.
+                guard inFlight.insert(row.seq).inserted else { continue }
                 effects.append(.publish(row))
             }
             return effects
         case .exchangeFailed:
-            exchangeOutstanding = false
-            work.takeLimit = 0
+            outstanding = nil
             return []
         case .puback(let seq, let code):
             guard inFlight.remove(seq) != nil else { return [] }
             if code >= 0x80 && Self.isTemporary(reasonCode: code) {
-                work.retry.append(seq)
+                // The row is still pending in the outbox: the next take (from below it) sends it again.
                 pause = min(60, max(1, pause * 2))
                 pausedUntil = lastNow + pause
                 lastTaken = min(lastTaken, seq - 1)
@@ -217,17 +250,19 @@ public struct DeliveryMachine<Row: Deliverable> {
             if code >= 0x80 { return [.deadLetter(seq: seq, reasonCode: code), .statusChanged] }
             pause = 0
             if let receipts = settings.receipts {
-                work.awaitReceipt.append(seq)
+                unwritten.awaitReceipt.append(seq)
                 awaiting[seq] = lastNow + receipts.timeout
             } else {
-                work.delete.append(seq)
+                unwritten.delete.append(seq)
             }
+            noteUnwritten(highest: seq)
             return []
         case .receipt(let ranges, let now):
             lastNow = now
             let valid = ranges.filter { $0.lowerBound >= 1 }
             guard !valid.isEmpty else { return [] }
-            work.deleteRanges.append(contentsOf: valid)
+            unwritten.deleteRanges.append(contentsOf: valid)
+            noteUnwritten(highest: valid.map(\.upperBound).max()!)
             for r in valid {
                 if r.count <= awaiting.count + inFlight.count {
                     for s in r { awaiting[s] = nil; inFlight.remove(s) }
@@ -253,26 +288,52 @@ public struct DeliveryMachine<Row: Deliverable> {
     /// The last `now` seen: PUBACKs carry no time, their receipt deadline counts from the turn they arrive in.
     private var lastNow = 0.0
 
-    private mutating func turn(now: Double) -> [DeliveryEffect<Row>] {
+    private mutating func noteUnwritten(highest: Int64) {
+        if unwrittenSince == nil { unwrittenSince = lastNow }
+        unwrittenHighest = max(unwrittenHighest, highest)
+    }
+
+    private mutating func turn(now: Double, flushAll: Bool) -> [DeliveryEffect<Row>] {
         lastNow = now
         if let until = pausedUntil, now >= until { pausedUntil = nil }
         var effects: [DeliveryEffect<Row>] = []
-        if settings.receipts != nil, let first = nextDeadline, first <= now {
+        if settings.receipts != nil, let first = awaiting.values.min(), first <= now {
             let late = awaiting.filter { $0.value <= now }.map(\.key).sorted()
             for s in late { awaiting[s] = nil }
-            work.requeue.append(contentsOf: late)
+            unwritten.requeue.append(contentsOf: late)
+            noteUnwritten(highest: late.last!)
             // Requeued rows are older than what this connection took: start the next take below them.
             if let lowest = late.first { lastTaken = min(lastTaken, lowest - 1) }
             mayHaveMore = true
             effects.append(.statusChanged)
         }
-        guard !exchangeOutstanding else { return effects }
-        work.takeAfter = lastTaken
-        work.takeLimit = room
+        guard outstanding == nil else { return effects }
+        var work = OutboxWork(takeAfter: lastTaken, takeLimit: flushAll ? 0 : room)
+        if unwritten.hasWrites && (flushAll || shouldWrite(now: now, take: work)) {
+            work.delete = unwritten.delete
+            work.deleteRanges = unwritten.deleteRanges
+            work.awaitReceipt = unwritten.awaitReceipt
+            work.requeue = unwritten.requeue
+        }
         guard !work.isEmpty else { return effects }
-        exchangeOutstanding = true
+        outstanding = (work.delete.count, work.deleteRanges.count, work.awaitReceipt.count, work.requeue.count, work.takeLimit)
         effects.append(.exchange(work))
         return effects
+    }
+
+    /// Whether this turn's exchange writes the acknowledged rows, or leaves them for a later one.
+    private func shouldWrite(now: Double, take: OutboxWork) -> Bool {
+        // Nothing to gain by waiting: no connection, or stopping.
+        if !connected || broken || stopping { return true }
+        // Nothing in flight: the backlog is drained (or one report went out), its rows leave at once.
+        if inFlight.isEmpty { return true }
+        // A full batch (at most a window), or the oldest waited long enough.
+        if unwrittenCount >= min(window, settings.flushLimit) { return true }
+        if let since = unwrittenSince, now - since >= settings.flushDelay { return true }
+        // Requeued rows must be pending again before a take can find them; and a take starting below an
+        // acknowledged row would find it again (after a refusal for now, or a requeue).
+        if !unwritten.requeue.isEmpty { return true }
+        return take.takeLimit > 0 && take.takeAfter < unwrittenHighest
     }
 
     /// How many rows the next take may bring.

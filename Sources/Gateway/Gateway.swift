@@ -254,7 +254,11 @@ public final class Gateway: MQTTClientDelegate {
         do {
             let c = try MQTTClient(options: options)
             c.delegate = self
-            c.logHandler = { level, text in if level == 8 { Log.debug("libmosquitto: \(text)") } }
+            c.logHandler = { _, text in Log.debug("libmosquitto: \(text)") }
+            c.logLevels = 8   // MOSQ_LOG_ERR
+            // Every report would cost a formatted log line in libmosquitto; errors while connected still
+            // arrive as codes (on_disconnect, publish results).
+            c.quietWhileConnected = true
             client = c
             link.startedConnecting(now: now)
             try c.connect()
@@ -292,7 +296,6 @@ public final class Gateway: MQTTClientDelegate {
         case .accepted: break
         }
         flushAcks(now: now)
-        do { try outbox.requeueInFlight() } catch { Log.warning("outbox: \(error)") }
         lastError = nil
         seqOfMessage.removeAll()
         let window = max(1, min(config.mqtt.window, receiveMaximum ?? 65535))
@@ -472,8 +475,8 @@ public final class Gateway: MQTTClientDelegate {
                                             userProperties: [("id", row.id), ("kiosk", config.kiosk.id), ("seq", String(row.seq))])
                     seqOfMessage[mid] = row.seq
                 } catch {
-                    // Not connected any more: the row stays in flight in the outbox and is sent again after the
-                    // reconnect (requeueInFlight). The delegate has been or will be told.
+                    // Not connected any more: the row stays pending in the outbox and is sent again after the
+                    // reconnect. The delegate has been or will be told.
                     deliver(.publishFailed(seq: row.seq))
                 }
             case .deadLetter(let seq, let code):
@@ -511,7 +514,7 @@ public final class Gateway: MQTTClientDelegate {
     /// Deletes what was acknowledged, taking nothing (before a reconnect, at the stop).
     private func flushAcks(now: Double) {
         guard machine.hasUnwrittenAcks else { return }
-        deliver(.turn(now: now))
+        deliver(.flush(now: now))
     }
 
     /// A failed outbox read or write (delete after PUBACK, taking pending rows). Nothing is lost: acknowledged

@@ -1,4 +1,4 @@
-import Foundation
+import Daemon
 import Glibc
 import KioskLog
 
@@ -18,7 +18,7 @@ public final class ReceiptPrinter: @unchecked Sendable {
     /// A job the device takes no byte of for this long is given up.
     public let timeoutSeconds: Double
 
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     // Guarded by `condition`.
     private var queue: [[UInt8]] = []
     private var writing = false
@@ -31,9 +31,7 @@ public final class ReceiptPrinter: @unchecked Sendable {
         self.path = path
         self.queueLimit = max(1, queueLimit)
         self.timeoutSeconds = timeoutSeconds
-        let thread = Thread { [self] in self.work() }
-        thread.name = "receipt-printer"
-        thread.start()
+        ThreadCondition.detach { [self] in self.work() }
     }
 
     /// Queues one job and returns at once.
@@ -63,11 +61,11 @@ public final class ReceiptPrinter: @unchecked Sendable {
     /// Waits until every queued job has been written or given up, at most `seconds`. True when idle.
     @discardableResult
     public func waitUntilIdle(seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = monotonicSeconds() + seconds
         condition.lock()
         defer { condition.unlock() }
         while !queue.isEmpty || writing {
-            if !condition.wait(until: deadline) { return queue.isEmpty && !writing }
+            if !condition.wait(untilMonotonic: deadline) { return queue.isEmpty && !writing }
         }
         return true
     }
@@ -114,19 +112,19 @@ public final class ReceiptPrinter: @unchecked Sendable {
         }
         defer { close(fd) }
         var sent = 0
-        var lastProgress = Date()
+        var lastProgress = monotonicSeconds()
         while sent < job.count {
             let n = job.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + sent, $0.count - sent) }
             if n > 0 {
                 sent += n
-                lastProgress = Date()
+                lastProgress = monotonicSeconds()
                 continue
             }
             if n < 0 && errno != EAGAIN && errno != EINTR {
                 return "cannot write to it (\(String(cString: strerror(errno))))"
             }
-            let left = timeoutSeconds - Date().timeIntervalSince(lastProgress)
-            if left <= 0 { return "it took nothing for \(String(format: "%.1f", timeoutSeconds)) s (out of paper, or offline?)" }
+            let left = timeoutSeconds - (monotonicSeconds() - lastProgress)
+            if left <= 0 { return "it took nothing for \(tenths(timeoutSeconds)) s (out of paper, or offline?)" }
             var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             _ = poll(&p, 1, Int32(min(left, 1) * 1000) + 1)
             if stoppedNow() { return "stopped" }
@@ -135,4 +133,10 @@ public final class ReceiptPrinter: @unchecked Sendable {
     }
 
     private func stoppedNow() -> Bool { condition.withLock { stopped } }
+
+    /// `seconds` with one decimal ("10.0").
+    private func tenths(_ seconds: Double) -> String {
+        let t = Int((seconds * 10).rounded())
+        return "\(t / 10).\(t % 10)"
+    }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The configuration of the central service, `lagesbild`: the same file format as the kiosk's (docs/CONTRACT.md §2),
 /// read without `[kiosk]`. Its broker is `[mqtt]`, its database `[storage] path`, its own settings `[central]`.
@@ -61,7 +65,7 @@ public struct CentralConfiguration: Sendable, Equatable {
                              checkFiles: Bool = true, secrets: SecretPaths = .resolve) throws(ConfigErrors) -> CentralConfiguration {
         let doc = try Configuration.document(text: text, path: path)
         var r = Reader(doc: doc, file: path, environment: environment, checkFiles: checkFiles, secrets: secrets)
-        let baseDir = (path as NSString).deletingLastPathComponent
+        let baseDir = Configuration.folder(of: path)
         let database = r.path("storage", "path", baseDir: baseDir) ?? defaultDatabasePath
         let mqtt = r.mqtt(baseDir: baseDir)
         let central = Central(

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ReportModel
 #if canImport(Glibc)
 import Glibc
@@ -108,7 +112,7 @@ public struct Configuration: Sendable, Equatable {
                              checkFiles: Bool = true, secrets: SecretPaths = .resolve) throws(ConfigErrors) -> Configuration {
         let doc = try document(text: text, path: path)
         var r = Reader(doc: doc, file: path, environment: environment, checkFiles: checkFiles, secrets: secrets)
-        let baseDir = (path as NSString).deletingLastPathComponent
+        let baseDir = folder(of: path)
 
         let kiosk = Kiosk(
             id: r.string("kiosk", "id", required: true, check: { id in
@@ -125,7 +129,7 @@ public struct Configuration: Sendable, Equatable {
             idleTimeoutSeconds: r.int("kiosk", "idle_timeout_s", range: 10...3600) ?? 90,
             places: r.stringArray("kiosk", "places", check: { places in
                 if places.count > 9 { return "at most 9 quick picks (keys 1–9); free text is always allowed" }
-                if let bad = places.first(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty || $0.count > 200 }) {
+                if let bad = places.first(where: { $0.trimmingSpaces().isEmpty || $0.count > 200 }) {
                     return "\"\(bad)\" must be 1 to 200 characters"
                 }
                 return nil
@@ -176,6 +180,13 @@ public struct Configuration: Sendable, Equatable {
         "hardware": Hardware.keys,
         "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days"],
     ]
+
+    /// The folder a relative path in the file is taken from: the configuration file's own folder ("" for a bare
+    /// file name, "/" for a file in the root folder).
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
 
     /// Reads the file's text (UTF-8), or explains why not.
     static func readText(path: String) throws(ConfigErrors) -> String {

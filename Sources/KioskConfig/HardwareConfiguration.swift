@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import ReportModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,7 +37,7 @@ extension Configuration {
         }
 
         /// The status light's folder, `<leds_root>/<status_led>`; nil when there is no status light.
-        public var statusLEDFolder: String? { statusLED.map { (ledsRoot as NSString).appendingPathComponent($0) } }
+        public var statusLEDFolder: String? { statusLED.map { ledsRoot.hasSuffix("/") ? ledsRoot + $0 : ledsRoot + "/" + $0 } }
 
         /// The parts that are on, for `check-config` (e.g. "status light /sys/class/leds/tips, receipt printer
         /// /dev/usb/lp0"); nil when none is.
@@ -77,7 +82,7 @@ extension Reader {
             } else if access(brightness, W_OK) != 0 || access(folder + "/trigger", W_OK) != 0 {
                 note("hardware", "status_led", "\(folder)/brightness or trigger cannot be written by this user; the gateway's user needs it (hardware/udev/)")
             } else if let triggers = try? String(contentsOfFile: folder + "/trigger", encoding: .utf8),
-                      !triggers.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(where: { $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) == "timer" }) {
+                      !triggers.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(where: { $0.trimming(where: { $0 == "[" || $0 == "]" }) == "timer" }) {
                 note("hardware", "status_led", "the kernel's timer trigger is not available for \(folder) (modprobe ledtrig-timer): the light shows steady instead of blinking")
             }
         }

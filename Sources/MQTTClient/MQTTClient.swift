@@ -126,6 +126,16 @@ public final class MQTTClient {
     /// `MOSQ_LOG_INFO` (1), `MOSQ_LOG_DEBUG` (16). Never contains payloads.
     public var logHandler: ((Int32, String) -> Void)?
 
+    /// The levels (a mask of the `MOSQ_LOG_*` values) that reach ``logHandler``; the others are not even
+    /// made into a `String`. All by default.
+    public var logLevels: Int32 = ~0
+
+    /// When true, libmosquitto's log is switched off from a successful CONNACK on: it formats a line for every
+    /// packet (a `vsnprintf` and an allocation per report, and more when passed on), which a busy publisher does
+    /// not need. The connection's own errors are still reported by their codes; only the OpenSSL text behind a
+    /// TLS failure of an established connection (``lastErrorLogMessage``) is lost. False by default.
+    public var quietWhileConnected = false
+
     /// The Receive Maximum of the last successful CONNACK, `nil` if absent
     /// (or MQTT 3.1.1, or not connected yet).
     public private(set) var brokerReceiveMaximum: Int?
@@ -297,6 +307,7 @@ public final class MQTTClient {
             }
         }
         if reasonCode == 0 {
+            if quietWhileConnected { mosquitto_log_callback_set(handle, nil) }
             brokerReceiveMaximum = receiveMaximum
             isConnected = true
         }
@@ -314,7 +325,7 @@ public final class MQTTClient {
         if level == MOSQ_LOG_ERR {
             lastErrorLogMessage = String(cString: text)
         }
-        logHandler?(level, String(cString: text))
+        if let logHandler, level & logLevels != 0 { logHandler(level, String(cString: text)) }
     }
 
     // MARK: - Connection

@@ -14,8 +14,9 @@ extension Outbox {
         public var payload: String { String(decoding: payloadBytes, as: UTF8.self) }
     }
 
-    /// Puts every row left "in flight" (by a gateway that died) back to pending, so it is sent again with the
-    /// same `id` and `seq`. Call once at gateway start and after a lost connection. Returns how many.
+    /// Puts every row an earlier version of the gateway left marked "in flight" (state 1) back to pending. The
+    /// gateway no longer marks rows in flight (it keeps that in memory: every row not yet delivered is pending
+    /// again when it starts), so this only matters for an outbox written by an earlier version. Returns how many.
     @discardableResult
     public func requeueInFlight() throws(OutboxError) -> Int {
         try write { () throws(SQLiteError) in
@@ -47,50 +48,66 @@ extension Outbox {
         }
     }
 
-    /// The gateway's one transaction per loop turn (see `OutboxWork`): deletes what was delivered (a successful
-    /// PUBACK, or a collector's receipt), marks what awaits a receipt, puts back what waited too long, then takes
-    /// up to `takeLimit` pending reports after `takeAfter`, oldest first, and marks them in flight.
+    /// The gateway's exchange of a loop turn (see `OutboxWork`): deletes what was delivered (a successful PUBACK,
+    /// or a collector's receipt), marks what awaits a receipt, puts back what waited too long, then takes up to
+    /// `takeLimit` pending reports after `takeAfter`, oldest first. All in one write transaction when there is
+    /// something to write, which also records the highest seq taken so far (`gateway.sent_through`, what
+    /// `stats().inFlight` counts from); a take alone writes nothing and needs no write lock.
     public func exchange(_ work: OutboxWork, at unixMillis: Int64) throws(OutboxError) -> [Pending] {
-        guard !work.isEmpty else { return [] }
+        guard work.hasWrites else {
+            guard work.takeLimit > 0 else { return [] }
+            do {
+                return try take(after: work.takeAfter, limit: work.takeLimit)
+            } catch {
+                throw Self.mapError(error)
+            }
+        }
         return try write { () throws(SQLiteError) in
-            if !work.delete.isEmpty || !work.deleteRanges.isEmpty {
+            let deletes = !work.delete.isEmpty || !work.deleteRanges.isEmpty
+            if !work.delete.isEmpty {
                 let d = try db.statement("DELETE FROM reports WHERE seq = ?")
                 for seq in work.delete {
                     d.bind(1, seq)
                     try d.run()
                 }
+            }
+            if !work.deleteRanges.isEmpty {
                 let r = try db.statement("DELETE FROM reports WHERE seq BETWEEN ? AND ?")
                 for range in work.deleteRanges {
                     r.bind(1, range.lowerBound)
                     r.bind(2, range.upperBound)
                     try r.run()
                 }
-                let g = try db.statement("UPDATE gateway SET last_ack_at = ?, updated_at = ? WHERE one = 1")
-                g.bind(1, unixMillis)
-                g.bind(2, unixMillis)
-                try g.run()
             }
-            // State moves: 1 in flight → 3 awaiting a receipt; 1 → 0 refused for now; 3 → 0 no receipt in time.
-            try move(work.awaitReceipt, from: 1, to: 3, sentAt: unixMillis)
-            try move(work.retry, from: 1, to: 0)
+            // State moves: 0 → 3 awaiting a receipt (a row taken stays pending in the table until then);
+            // 3 → 0 no receipt in time.
+            try move(work.awaitReceipt, from: 0, to: 3, sentAt: unixMillis)
             try move(work.requeue, from: 3, to: 0)
-            guard work.takeLimit > 0 else { return [] }
-            let s = try db.statement("SELECT seq, id, payload FROM reports WHERE state = 0 AND seq > ? ORDER BY seq LIMIT ?")
-            defer { s.reset() }
-            s.bind(1, work.takeAfter)
-            s.bind(2, Int64(work.takeLimit))
-            var rows: [Pending] = []
-            rows.reserveCapacity(work.takeLimit)
-            while try s.step() {
-                rows.append(Pending(seq: s.int64(0), id: s.string(1) ?? "", payloadBytes: s.bytes(2)))
-            }
-            guard let first = rows.first, let last = rows.last else { return rows }
-            let u = try db.statement("UPDATE reports SET state = 1, attempts = attempts + 1 WHERE state = 0 AND seq BETWEEN ? AND ?")
-            u.bind(1, first.seq)
-            u.bind(2, last.seq)
-            try u.run()
+            let rows = work.takeLimit > 0 ? try take(after: work.takeAfter, limit: work.takeLimit) : []
+            let g = try db.statement("""
+                UPDATE gateway SET last_ack_at = coalesce(?, last_ack_at), sent_through = ?, updated_at = ? WHERE one = 1
+                """)
+            g.bind(1, deletes ? unixMillis : nil)
+            g.bind(2, max(work.takeAfter, rows.last?.seq ?? 0))
+            g.bind(3, unixMillis)
+            try g.run()
             return rows
         }
+    }
+
+    /// Up to `limit` pending reports after `afterSeq`, oldest first (a read; inside the caller's transaction,
+    /// if any).
+    private func take(after afterSeq: Int64, limit: Int) throws(SQLiteError) -> [Pending] {
+        let s = try db.statement("SELECT seq, id, payload FROM reports WHERE state = 0 AND seq > ? ORDER BY seq LIMIT ?")
+        defer { s.reset() }
+        s.bind(1, afterSeq)
+        s.bind(2, Int64(limit))
+        var rows: [Pending] = []
+        rows.reserveCapacity(limit)
+        while try s.step() {
+            rows.append(Pending(seq: s.int64(0), id: s.string(1) ?? "", payloadBytes: s.bytes(2)))
+        }
+        return rows
     }
 
     /// Moves rows that are in state `from` to state `to` (a row in another state by now is left alone).
@@ -106,7 +123,7 @@ extension Outbox {
         }
     }
 
-    /// Up to `limit` pending reports after `afterSeq`, oldest first, marked in flight in the same transaction.
+    /// Up to `limit` pending reports after `afterSeq`, oldest first (nothing is written).
     public func takePending(after afterSeq: Int64, limit: Int) throws(OutboxError) -> [Pending] {
         try exchange(OutboxWork(takeAfter: afterSeq, takeLimit: limit), at: 0)
     }
@@ -155,7 +172,9 @@ extension Outbox {
 public struct OutboxStats: Sendable, Equatable {
     /// Every report not yet delivered: waiting, in flight, and sent but awaiting the collector's receipt.
     public var pending: Int
-    /// Published, no PUBACK yet.
+    /// Published by the running, connected gateway and not yet recorded as delivered (or as sent, awaiting a
+    /// receipt), as of its last write to the outbox: it writes acknowledged rows in batches (at most about
+    /// 50 ms or a window apart), so this can lag by that much. 0 when no gateway is connected.
     public var inFlight: Int
     /// PUBACKed, waiting for the collector's receipt (only with `[mqtt] await_receipts = true`).
     public var awaitingReceipt: Int
@@ -187,7 +206,12 @@ public struct GatewayState: Sendable, Equatable {
     public var protocolName: String?
     public var pid: Int32?
     public var updatedAt: Int64
-    public init(broker: String, since: Int64, lastAckAt: Int64?, lastError: String?, protocolName: String?, pid: Int32?, updatedAt: Int64) {
+    /// The highest seq the gateway has taken on its current connection (nil when not connected); written by the
+    /// gateway's exchanges, never by `setGatewayState` except to clear it when the broker is not "connected".
+    public var sentThrough: Int64?
+    public init(broker: String, since: Int64, lastAckAt: Int64?, lastError: String?, protocolName: String?, pid: Int32?,
+                updatedAt: Int64, sentThrough: Int64? = nil) {
+        self.sentThrough = sentThrough
         self.broker = broker
         self.since = since
         self.lastAckAt = lastAckAt
@@ -216,7 +240,16 @@ extension Outbox {
                 let c = try db.statement("SELECT dead_code, count(*) FROM reports WHERE state = 2 GROUP BY dead_code")
                 defer { c.reset() }
                 while try c.step() { codes[Int(c.int64(0))] = Int(c.int64(1)) }
-                return OutboxStats(pending: Int(s.int64(0)), inFlight: Int(s.int64(1)),
+                // In flight: what the connected gateway has taken and not yet written as delivered; plus rows an
+                // earlier version marked in flight (state 1).
+                var inFlight = Int(s.int64(1))
+                if let g = gatewayState(), g.broker == "connected", g.isGatewayRunning, let through = g.sentThrough {
+                    let f = try db.statement("SELECT count(*) FROM reports WHERE state = 0 AND seq <= ?")
+                    defer { f.reset() }
+                    f.bind(1, through)
+                    if try f.step() { inFlight += Int(f.int64(0)) }
+                }
+                return OutboxStats(pending: Int(s.int64(0)), inFlight: inFlight,
                                    awaitingReceipt: Int(s.int64(4)),
                                    oldestPendingAt: s.isNull(2) ? nil : s.int64(2), deadLetters: Int(s.int64(3)),
                                    nextSeq: Int64(try meta("next_seq") ?? "") ?? 1, deadLetterCodes: codes)
@@ -227,15 +260,16 @@ extension Outbox {
     }
 
     public func gatewayState() -> GatewayState? {
-        guard let s = try? db.statement("SELECT broker, since, last_ack_at, last_error, protocol, pid, updated_at FROM gateway WHERE one = 1"),
+        guard let s = try? db.statement("SELECT broker, since, last_ack_at, last_error, protocol, pid, updated_at, sent_through FROM gateway WHERE one = 1"),
               (try? s.step()) == true else { return nil }
         defer { s.reset() }
         return GatewayState(broker: s.string(0) ?? "unknown", since: s.int64(1), lastAckAt: s.isNull(2) ? nil : s.int64(2),
                             lastError: s.string(3), protocolName: s.string(4), pid: s.isNull(5) ? nil : Int32(s.int64(5)),
-                            updatedAt: s.int64(6))
+                            updatedAt: s.int64(6), sentThrough: s.isNull(7) ? nil : s.int64(7))
     }
 
-    /// Records the gateway's view of the broker. `lastAckAt` is kept when nil is given.
+    /// Records the gateway's view of the broker. `lastAckAt` is kept when nil is given; `sentThrough` is kept
+    /// while the broker stays "connected" and cleared otherwise (nothing is in flight without a connection).
     public func setGatewayState(_ g: GatewayState) throws(OutboxError) {
         try write { () throws(SQLiteError) in
             let s = try db.statement("""
@@ -243,7 +277,8 @@ extension Outbox {
                 VALUES (1, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(one) DO UPDATE SET broker = excluded.broker, since = excluded.since,
                   last_ack_at = coalesce(excluded.last_ack_at, gateway.last_ack_at), last_error = excluded.last_error,
-                  protocol = excluded.protocol, pid = excluded.pid, updated_at = excluded.updated_at
+                  protocol = excluded.protocol, pid = excluded.pid, updated_at = excluded.updated_at,
+                  sent_through = CASE WHEN excluded.broker = 'connected' THEN gateway.sent_through END
                 """)
             s.bind(1, g.broker)
             s.bind(2, g.since)

@@ -37,5 +37,11 @@ enum Schema {
         """
         ALTER TABLE reports ADD COLUMN sent_at INTEGER;
         """,
+        // 3: the gateway no longer marks the rows it publishes (state 1 and `attempts` are not written any
+        // more): it keeps what is in flight in memory and records the highest seq it has taken on its current
+        // connection, NULL when it is not connected. Rows still pending at or below it are in flight.
+        """
+        ALTER TABLE gateway ADD COLUMN sent_through INTEGER;
+        """,
     ]
 }

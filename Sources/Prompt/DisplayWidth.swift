@@ -3,6 +3,8 @@
 public enum DisplayWidth {
     /// Columns taken by one grapheme cluster (0, 1 or 2).
     public static func of(_ ch: Character) -> Int {
+        // Printable ASCII, most of what the screen shows: no Unicode property lookups (they are table searches).
+        if let a = ch.asciiValue { return a >= 0x20 && a != 0x7F ? 1 : 0 }
         let scalars = ch.unicodeScalars
         guard let first = scalars.first else { return 0 }
         let base = of(first)
@@ -15,6 +17,9 @@ public enum DisplayWidth {
     public static func of(_ s: Unicode.Scalar) -> Int {
         let v = s.value
         if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
+        // Printable ASCII, and Latin-1 and Latin Extended A/B (å, ä, ö, é, ø, ł, …): one column each, except
+        // the soft hyphen (a format character); no combining mark, emoji or wide character is below U+0300.
+        if v < 0x300 && v != 0xAD { return 1 }
         switch s.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format: return 0
         default: break
@@ -31,7 +36,11 @@ public enum DisplayWidth {
     }
 
     /// Columns taken by a string on one line.
-    public static func of(_ s: some StringProtocol) -> Int { s.reduce(0) { $0 + of($1) } }
+    public static func of(_ s: some StringProtocol) -> Int {
+        // Printable ASCII only: one column a byte, without grapheme breaking.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s.utf8.count }
+        return s.reduce(0) { $0 + of($1) }
+    }
 
     /// The longest prefix of `s` that fits in `columns`.
     public static func truncate(_ s: String, to columns: Int) -> String {

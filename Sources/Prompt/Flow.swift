@@ -1,4 +1,3 @@
-import Foundation
 import ReportModel
 
 /// The screens of the prompt. The visitor's steps follow docs/CONTRACT.md §7.
@@ -619,7 +618,7 @@ public enum ContactParser {
         var phoneParts: [String] = []
         var nameParts: [String] = []
         for word in cleaned.split(separator: " ") {
-            let w = String(word).trimmingCharacters(in: CharacterSet(charactersIn: ",;"))
+            let w = word.trimming(where: { $0 == "," || $0 == ";" })
             if w.isEmpty { continue }
             if email == nil, w.contains("@") {
                 email = w

@@ -1,4 +1,3 @@
-import Foundation
 import Hardware
 import ReportModel
 #if canImport(Glibc)
@@ -9,7 +8,7 @@ import Musl
 
 /// The visitor prompt on a terminal: `tipskiosk prompt`.
 public enum PromptProgram {
-    private static let running = NSLock()
+    private static let running = ThreadCondition()
 
     /// Runs the prompt on the terminal `input`/`output` (usually both the same tty) until the terminal hangs up
     /// (read returns 0 or EIO, POLLHUP) or SIGTERM/SIGHUP/SIGINT/SIGQUIT arrives (as a signal: the keys Ctrl-C,
@@ -33,7 +32,7 @@ public enum PromptProgram {
             _ = device.writeAll("tipskiosk prompt: \(error)\r\n")
             return 78
         }
-        guard running.try() else { return 70 }
+        guard running.tryLock() else { return 70 }
         defer { running.unlock() }
 
         // Log lines on standard error would land in the middle of the visitor's screen when it is the same

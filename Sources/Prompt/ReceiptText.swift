@@ -1,4 +1,3 @@
-import Foundation
 import Hardware
 #if canImport(Glibc)
 import Glibc

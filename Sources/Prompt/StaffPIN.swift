@@ -1,6 +1,9 @@
-import Crypto
-import _CryptoExtras
+import COpenSSL
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The staff PIN, stored only as a salted PBKDF2-HMAC-SHA256 hash:
 /// `pbkdf2-sha256$ITERATIONS$SALT_BASE64$HASH_BASE64` (standard base64 with padding, 16-byte salt, 32-byte hash).
@@ -60,12 +63,19 @@ public enum StaffPIN {
         return true
     }
 
+    /// PBKDF2-HMAC-SHA256 (RFC 8018) through OpenSSL's libcrypto, which the kiosk links anyway (TLS); empty on
+    /// failure. The count comes from our own hash string, which `verify` bounds first.
     static func derive(pin: String, salt: [UInt8], iterations: Int, length: Int = hashBytes) -> [UInt8] {
-        // unsafeUncheckedRounds: the count comes from our own hash string, which `verify` bounds first.
-        guard let key = try? KDF.Insecure.PBKDF2.deriveKey(from: Array(pin.utf8), salt: salt, using: .sha256,
-                                                          outputByteCount: length, unsafeUncheckedRounds: iterations)
-        else { return [] }
-        return key.withUnsafeBytes { Array($0) }
+        guard length > 0, let rounds = Int32(exactly: iterations), rounds > 0 else { return [] }
+        let password = Array(pin.utf8)
+        var key = [UInt8](repeating: 0, count: length)
+        let ok = password.withUnsafeBufferPointer { p in
+            p.withMemoryRebound(to: CChar.self) { pw in
+                PKCS5_PBKDF2_HMAC(pw.baseAddress, Int32(pw.count), salt, Int32(salt.count), rounds, EVP_sha256(),
+                                  Int32(length), &key)
+            }
+        }
+        return ok == 1 ? key : []
     }
 
     /// Compares every byte whatever the contents, so the time taken does not tell how much matched.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ReportModel
 
 /// Every text the visitor and staff see, per language, read from language files.
@@ -22,8 +26,8 @@ import ReportModel
 ///   `language.direction = rtl` marks a right-to-left language.
 /// - Values are cleaned with `TextCleaner` (no control characters or escape sequences reach the screen).
 ///
-/// The built-in files are `Sources/Prompt/Languages/sv.txt` and `en.txt` (copied into the resource bundle; an
-/// installed program reads them from `/usr/share/tipskiosk/languages`, see `builtInCandidates`).
+/// The built-in files are `Sources/Prompt/Languages/sv.txt` and `en.txt`; an installed program reads them from
+/// `<prefix>/share/tipskiosk/languages` (see `builtInCandidates`).
 /// A file in `[prompt] language_dir` adds a language (e.g. `ar.txt`, `so.txt`, `fa.txt`) or overrides
 /// single keys of a built-in one. Any key missing in a language falls back to Swedish.
 public struct Texts: Sendable {
@@ -40,7 +44,8 @@ public struct Texts: Sendable {
     public func string(_ key: String, _ language: Int, _ args: [String: String] = [:]) -> String {
         let pack = packs[min(max(0, language), packs.count - 1)]
         var s = pack.strings[key] ?? swedish[key] ?? key
-        for (k, v) in args { s = s.replacingOccurrences(of: "{\(k)}", with: v) }
+        guard !args.isEmpty, s.utf8.contains(UInt8(ascii: "{")) else { return s }
+        for (k, v) in args { s = s.replacing("{\(k)}", with: v) }
         return s
     }
 
@@ -55,19 +60,19 @@ public struct Texts: Sendable {
             lineNumber += 1
             var line = Substring(raw)
             if lineNumber == 1, line.hasPrefix("\u{FEFF}") { line = line.dropFirst() }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingSpaces()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard let eq = trimmed.firstIndex(of: "=") else {
                 problems.append("line \(lineNumber): expected `key = value`")
                 continue
             }
-            let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
+            let key = trimmed[..<eq].trimmingSpaces()
             guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
             else {
                 problems.append("line \(lineNumber): bad key")
                 continue
             }
-            let value = unescape(trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces))
+            let value = unescape(trimmed[trimmed.index(after: eq)...].trimmingSpaces())
             strings[key] = value.split(separator: "\n", omittingEmptySubsequences: false)
                 .map { TextCleaner.clean(String($0), allowNewlines: false) }.joined(separator: "\n")
         }
@@ -101,7 +106,7 @@ public struct Texts: Sendable {
         let builtIn = builtInDirectory()
         func file(_ dir: String?, _ tag: String) -> [String: String]? {
             guard let dir, ReportDraft.isLanguageTag(tag),
-                  let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent("\(tag).txt")),
+                  let data = FileManager.default.contents(atPath: dir + "/\(tag).txt"),
                   let content = String(data: data, encoding: .utf8) else { return nil }
             return parse(content).strings
         }
@@ -135,7 +140,7 @@ public struct Texts: Sendable {
         let builtIn = builtInDirectory()
         func exists(_ dir: String?, _ tag: String) -> Bool {
             guard let dir, ReportDraft.isLanguageTag(tag) else { return false }
-            return FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("\(tag).txt"))
+            return FileManager.default.fileExists(atPath: dir + "/\(tag).txt")
         }
         let missing = languages.filter { !exists(builtIn, $0) && !exists(directory, $0) }
         var unlisted: [String] = []
@@ -149,27 +154,30 @@ public struct Texts: Sendable {
     }
 
     /// The folder of the built-in language files: the first of `builtInCandidates` that holds `sv.txt`.
-    /// Not `Bundle.module`, which would crash if missing.
     static func builtInDirectory() -> String? {
-        let bundle = Bundle.main.bundleURL.appendingPathComponent(resourceBundle).appendingPathComponent("Languages").path
-        return firstWithSwedish([bundle] + builtInCandidates(executable: Bundle.main.executableURL?.resolvingSymlinksInPath()))
+        firstWithSwedish(builtInCandidates(executable: executablePath().map { URL(fileURLWithPath: $0) }))
     }
 
-    static let resourceBundle = "tipskiosk_Prompt.resources"
+    /// This program's file (`/proc/self/exe`, symbolic links resolved).
+    static func executablePath() -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    }
 
     /// Where the built-in language files may be, in order:
-    /// - SwiftPM's resource bundle next to the executable (`swift build`, `swift test`);
     /// - `../share/tipskiosk/languages` from the executable's folder: the installed layout, where
     ///   `/usr/bin/tipskiosk` finds `/usr/share/tipskiosk/languages` (the Debian package, docs/PACKAGING.md) and
     ///   `/usr/local/bin/tipskiosk` finds `/usr/local/share/tipskiosk/languages`;
     /// - `/usr/share/tipskiosk/languages` and `/usr/local/share/tipskiosk/languages`, for a copy of the program
     ///   started from elsewhere;
-    /// - in a debug build only, the source folder (`Sources/Prompt/Languages`). A release build never looks
-    ///   there: an installed program must not depend on, or name, the folder it was built in.
+    /// - in a debug build only (`swift build`, `swift test`, the demo), the source folder
+    ///   (`Sources/Prompt/Languages`). A release build never looks there: an installed program must not depend
+    ///   on, or name, the folder it was built in (a release build run from the checkout, as `scripts/bench` does,
+    ///   names the folder in `[prompt] language_dir`).
+    ///
+    /// No SwiftPM resource bundle: its generated accessor would link Foundation (and ICU) into the program.
     static func builtInCandidates(executable: URL?) -> [String] {
         var candidates: [String] = []
         if let folder = executable?.deletingLastPathComponent() {
-            candidates.append(folder.appendingPathComponent(resourceBundle).appendingPathComponent("Languages").path)
             candidates.append(folder.deletingLastPathComponent().appendingPathComponent("share/tipskiosk/languages").path)
         }
         candidates.append("/usr/share/tipskiosk/languages")
@@ -181,7 +189,7 @@ public struct Texts: Sendable {
     }
 
     static func firstWithSwedish(_ folders: [String]) -> String? {
-        folders.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("sv.txt")) }
+        folders.first { FileManager.default.fileExists(atPath: $0 + "/sv.txt") }
     }
 }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The one place where text typed or pasted by a visitor (or read from `submit`) is made safe.
 ///
 /// - Terminal escape sequences are removed whole: CSI (`ESC [` … final byte), OSC (`ESC ]` … BEL or ST),
@@ -115,8 +113,9 @@ public enum TextCleaner {
                 emit(s)
             }
         }
-        let nfc = String(out).precomposedStringWithCanonicalMapping
-        return nfc.trimmingCharacters(in: .whitespacesAndNewlines)
+        // NFC from the standard library's own Unicode tables (Foundation's would bring ICU into the kiosk).
+        let nfc = String(decoding: String(out)._nfcCodeUnits, as: UTF8.self)
+        return nfc.trimmingWhitespace()
     }
 
     /// Whether a ZWJ or ZWNJ between `before` and `after` changes what is seen, so it stays:

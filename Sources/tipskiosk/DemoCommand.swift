@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import KioskConfig
 import KioskLog
@@ -25,7 +29,7 @@ struct DemoCommand: ParsableCommand {
             printError("tipskiosk demo needs the mosquitto broker: sudo apt-get install mosquitto")
             throw Exit.unavailable
         }
-        let lagesbild = (executablePath() as NSString).deletingLastPathComponent + "/lagesbild"
+        let lagesbild = String(executablePath().split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")) + "/lagesbild"
         guard FileManager.default.isExecutableFile(atPath: lagesbild) else {
             printError("tipskiosk demo needs the central program beside it, \(lagesbild): build both with ./scripts/demo")
             throw Exit.unavailable
@@ -57,13 +61,14 @@ struct DemoCommand: ParsableCommand {
         }
         try children.start(executablePath(), ["gateway", "--config", configPath], log: "\(dir)/gateway.log")
         // The centre's word back to the visitors, through the broker and the gateway to the welcome screen.
-        let feedback = Process()
-        feedback.executableURL = URL(fileURLWithPath: lagesbild)
-        feedback.arguments = ["feedback", "--config", centralConfig,
-                              "--sv", "Demo: belysningen i gångtunneln vid stationen är lagad efter era tips.",
-                              "--en", "Demo: the lights in the underpass by the station are fixed after your tips."]
-        feedback.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        if (try? feedback.run()) != nil { feedback.waitUntilExit() }
+        let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        if let feedback = try? ChildProcess(lagesbild, ["feedback", "--config", centralConfig,
+                                                        "--sv", "Demo: belysningen i gångtunneln vid stationen är lagad efter era tips.",
+                                                        "--en", "Demo: the lights in the underpass by the station are fixed after your tips."],
+                                            stdout: devNull) {
+            _ = feedback.wait()
+        }
+        if devNull >= 0 { close(devNull) }
 
         print("""
             tipskiosk demo
@@ -83,12 +88,9 @@ struct DemoCommand: ParsableCommand {
             }
         }
         let html = "\(dir)/lagesbild.html"
-        let report = Process()
-        report.executableURL = URL(fileURLWithPath: lagesbild)
-        report.arguments = ["report", "--config", centralConfig, "--format", "html", "--output", html]
-        if (try? report.run()) != nil {
-            report.waitUntilExit()
-            if report.terminationStatus == 0 { print("the lägesbild of this demo: \(html)") }
+        if let report = try? ChildProcess(lagesbild, ["report", "--config", centralConfig, "--format", "html", "--output", html]),
+           report.wait() == 0 {
+            print("the lägesbild of this demo: \(html)")
         }
         try outcome.get()
     }
@@ -96,19 +98,22 @@ struct DemoCommand: ParsableCommand {
     /// Without a terminal: store the JSON Lines from stdin, wait until the collector has confirmed them (the
     /// outbox is empty: with receipts on, a report leaves it only on the collector's receipt), and show the picture.
     private func submitFromStandardInput(configPath: String, centralConfig: String, lagesbild: String) throws {
-        let input = FileHandle.standardInput.readDataToEndOfFile()
-        let submit = Process()
-        submit.executableURL = URL(fileURLWithPath: executablePath())
-        submit.arguments = ["submit", "--config", configPath]
-        let pipe = Pipe(), out = Pipe()
-        submit.standardInput = pipe
-        submit.standardOutput = out
-        try submit.run()
-        pipe.fileHandleForWriting.write(input)
-        try pipe.fileHandleForWriting.close()
-        let stored = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        submit.waitUntilExit()
-        guard submit.terminationStatus == 0 else { throw ExitCode(submit.terminationStatus) }
+        // The input is read whole first; `submit`'s output (one short line a report) goes to a file, so no
+        // pipe can fill up while the other end is not read.
+        let input = readAll()
+        let inPath = "\(dataDir)/.submit-in", outPath = "\(dataDir)/.submit-out"
+        defer { unlink(inPath); unlink(outPath) }
+        let inFD = open(inPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard inFD >= 0, writeAll(input, fd: inFD) else { close(inFD); throw Exit.ioError }
+        close(inFD)
+        let readFD = open(inPath, O_RDONLY | O_CLOEXEC)
+        let outFD = open(outPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        defer { close(readFD); close(outFD) }
+        let submit = try ChildProcess(executablePath(), ["submit", "--config", configPath], stdin: readFD, stdout: outFD)
+        let status = submit.wait()
+        guard status == 0 else { throw ExitCode(status) }
+        lseek(outFD, 0, SEEK_SET)
+        let stored = String(decoding: readAll(fd: outFD), as: UTF8.self)
         let count = stored.split(separator: "\n").count
         print("stored \(count) report(s) in the outbox; waiting for the collector's receipts …")
         let config = try ConfigOption(config: configPath).load()
@@ -126,11 +131,7 @@ struct DemoCommand: ParsableCommand {
         }
         print("the collector confirmed all \(count) report(s); the outbox is empty.\n")
         fflush(nil)
-        let report = Process()
-        report.executableURL = URL(fileURLWithPath: lagesbild)
-        report.arguments = ["report", "--config", centralConfig, "--format", "text"]
-        try report.run()
-        report.waitUntilExit()
+        try ChildProcess(lagesbild, ["report", "--config", centralConfig, "--format", "text"]).wait()
     }
 
     /// With a terminal: the prompt runs here until Ctrl-Q; then everything stops.
@@ -207,28 +208,22 @@ extension DemoCommand {
 
 /// Child processes of the demo, stopped (SIGTERM, then SIGKILL) in reverse order.
 struct Children {
-    private var processes: [Process] = []
+    private var processes: [ChildProcess] = []
 
     mutating func start(_ path: String, _ args: [String], log: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = FileHandle(forWritingAtPath: log)
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        processes.append(p)
+        let out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(out); close(null) }
+        processes.append(try ChildProcess(path, args, stdin: null, stdout: out, stderr: out))
     }
 
     func stopAll() {
         for p in processes.reversed() where p.isRunning {
-            kill(p.processIdentifier, SIGTERM)
+            kill(p.pid, SIGTERM)
             let deadline = Date().addingTimeInterval(5)
             while p.isRunning && Date() < deadline { usleep(20_000) }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-            p.waitUntilExit()
+            if p.isRunning { kill(p.pid, SIGKILL) }
+            p.wait()
         }
     }
 }

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Daemon
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import Gateway
 import Hardware
 import KioskConfig

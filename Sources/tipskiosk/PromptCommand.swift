@@ -1,6 +1,10 @@
 import ArgumentParser
 import CLinux
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import KioskConfig
 import KioskLog
@@ -232,9 +236,9 @@ struct HashPINCommand: ParsableCommand {
         makeProcessNonDumpable()
         var pin = ""
         if isatty(0) == 1 {
-            FileHandle.standardError.write(Data("Staff PIN (\(StaffPIN.pinDigits.lowerBound) to \(StaffPIN.pinDigits.upperBound) digits): ".utf8))
+            writeAll("Staff PIN (\(StaffPIN.pinDigits.lowerBound) to \(StaffPIN.pinDigits.upperBound) digits): ".utf8, fd: 2)
             pin = EchoOff.readLine(fd: 0) ?? ""
-            FileHandle.standardError.write(Data("\n".utf8))
+            writeAll("\n".utf8, fd: 2)
         } else {
             pin = readLine() ?? ""
         }

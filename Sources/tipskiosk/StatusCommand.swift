@@ -1,6 +1,10 @@
 import ArgumentParser
 import Daemon
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import KioskConfig
 import KioskLog

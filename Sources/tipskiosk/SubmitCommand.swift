@@ -1,5 +1,10 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import KioskConfig
 import KioskLog
 import Outbox
@@ -20,7 +25,7 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let input = FileHandle.standardInput.readDataToEndOfFile()
+        let input = readAll()
         let drafts: [ValidDraft]
         do {
             drafts = try Self.parse(input, defaultLanguage: config.kiosk.languages.first ?? "sv")
@@ -44,7 +49,7 @@ struct SubmitCommand: ParsableCommand {
         var out = ""
         out.reserveCapacity(receipts.count * 48)
         for r in receipts { out += "\(r.id) \(r.seq)\n" }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        writeAll(out.utf8)
     }
 
     struct LineError: Error, CustomStringConvertible {
@@ -54,7 +59,7 @@ struct SubmitCommand: ParsableCommand {
     }
 
     /// Parses and validates every line before anything is stored.
-    static func parse(_ data: Data, defaultLanguage: String) throws(LineError) -> [ValidDraft] {
+    static func parse(_ data: [UInt8], defaultLanguage: String) throws(LineError) -> [ValidDraft] {
         var drafts: [ValidDraft] = []
         var lineNo = 0
         for raw in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -62,7 +67,7 @@ struct SubmitCommand: ParsableCommand {
             if raw.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
             let object: Any
             do {
-                object = try JSONSerialization.jsonObject(with: Data(raw), options: [])
+                object = try raw.withUnsafeBytes { try JSONParser.parse($0) }.anyValue
             } catch {
                 throw LineError(line: lineNo, message: "not valid JSON")
             }
@@ -70,7 +75,7 @@ struct SubmitCommand: ParsableCommand {
                 throw LineError(line: lineNo, message: "must be one JSON object {…}")
             }
             do {
-                var draft = try DraftDecoding.draft(from: dict, isNull: { $0 is NSNull }, defaultLanguage: defaultLanguage)
+                var draft = try DraftDecoding.draft(from: dict, isNull: { $0 is JSONNull }, defaultLanguage: defaultLanguage)
                 if (dict["reporter"] as? [String: Any])?["role"] == nil { draft.reporter.role = .staff }
                 drafts.append(try draft.validated())
             } catch {
@@ -78,5 +83,25 @@ struct SubmitCommand: ParsableCommand {
             }
         }
         return drafts
+    }
+}
+
+/// JSON null, as `DraftDecoding` sees it.
+struct JSONNull {}
+
+extension JSONValue {
+    /// The value as `DraftDecoding` takes it: `String`, `Bool`, `Int64`/`Double`, `[String: Any]` (the last of
+    /// a repeated key wins), `[Any]`, or `JSONNull`.
+    var anyValue: Any {
+        switch self {
+        case .null: JSONNull()
+        case .bool(let b): b
+        case .int(let i): i
+        case .double(let d): d
+        case .string(let s): s
+        case .array(let a): a.map(\.anyValue)
+        case .object(let members):
+            Dictionary(members.map { ($0.0, $0.1.anyValue) }, uniquingKeysWith: { _, last in last })
+        }
     }
 }

@@ -8,20 +8,29 @@ struct Row: Deliverable, Equatable {
 /// Drives a machine as the gateway would, recording what it asks for.
 struct Driver {
     var machine: DeliveryMachine<Row>
-    /// What the outbox holds: seq → state (0 pending, 1 in flight, 3 awaiting receipt).
+    /// What the outbox holds: seq → state (0 pending, 2 dead letter, 3 awaiting receipt). A row taken stays
+    /// pending: which rows are in flight is the machine's memory.
     var outbox: [Int64: Int] = [:]
     var published: [Int64] = []
+    /// Published on this connection and not yet acknowledged (by `ackAll`).
+    var unacked: [Int64] = []
+    /// The exchanges asked for, and how many of them wrote something.
+    var exchanges = 0
+    var writes = 0
     var deleted: [Int64] = []
     var dead: [Int64] = []
     var statusChanges = 0
     var failNextExchange = false
 
-    init(receipts: DeliveryMachine<Row>.Settings.Receipts? = nil, stored: ClosedRange<Int64>? = nil) {
-        machine = DeliveryMachine(settings: .init(receipts: receipts))
+    init(receipts: DeliveryMachine<Row>.Settings.Receipts? = nil, stored: ClosedRange<Int64>? = nil,
+         flushDelay: Double = 0.05, flushLimit: Int = 512) {
+        machine = DeliveryMachine(settings: .init(receipts: receipts, flushDelay: flushDelay, flushLimit: flushLimit))
         if let stored { for s in stored { outbox[s] = 0 } }
     }
 
     mutating func send(_ event: DeliveryEvent<Row>) {
+        if case .linkDown = event { unacked.removeAll() }
+        if case .puback(let seq, _) = event { unacked.removeAll { $0 == seq } }
         for effect in machine.handle(event) { perform(effect) }
     }
 
@@ -33,15 +42,15 @@ struct Driver {
                 send(.exchangeFailed)
                 return
             }
+            exchanges += 1
+            if work.hasWrites { writes += 1 }
             for s in work.delete { outbox[s] = nil; deleted.append(s) }
             for r in work.deleteRanges { for s in r where outbox[s] != nil { outbox[s] = nil; deleted.append(s) } }
-            for s in work.awaitReceipt where outbox[s] == 1 { outbox[s] = 3 }
+            for s in work.awaitReceipt where outbox[s] == 0 { outbox[s] = 3 }
             for s in work.requeue where outbox[s] == 3 { outbox[s] = 0 }
-            for s in work.retry where outbox[s] == 1 { outbox[s] = 0 }
             let taken = outbox.filter { $0.value == 0 && $0.key > work.takeAfter }.map(\.key).sorted().prefix(work.takeLimit)
-            for s in taken { outbox[s] = 1 }
             send(.exchanged(taken: taken.map(Row.init)))
-        case .publish(let row): published.append(row.seq)
+        case .publish(let row): published.append(row.seq); unacked.append(row.seq)
         case .deadLetter(let seq, _): dead.append(seq); outbox[seq] = 2
         case .refusedForNow: break
         case .statusChanged: statusChanges += 1
@@ -50,7 +59,7 @@ struct Driver {
 
     /// Acknowledges everything published so far that is still in flight.
     mutating func ackAll(code: Int32 = 0) {
-        for s in published where outbox[s] == 1 { send(.puback(seq: s, reasonCode: code)) }
+        for s in unacked { send(.puback(seq: s, reasonCode: code)) }
     }
 
     func state(_ s: Int) -> [Int64] { outbox.filter { $0.value == s }.map(\.key).sorted() }
@@ -77,9 +86,11 @@ struct DeliveryMachineTests {
         d.send(.puback(seq: 1, reasonCode: 0))
         d.send(.puback(seq: 2, reasonCode: 0x10))  // no matching subscribers is still success
         d.send(.turn(now: 0))
-        #expect(d.deleted == [1, 2])
         #expect(d.published == [1, 2, 3, 4, 5, 6])
         #expect(d.machine.inFlightCount == 4)
+        #expect(d.deleted.isEmpty, "the deletes wait for a batch")
+        d.send(.turn(now: 0.05))
+        #expect(d.deleted == [1, 2])
     }
 
     @Test("A refusal (PUBACK >= 0x80) makes a dead letter, never a retry")
@@ -104,8 +115,6 @@ struct DeliveryMachineTests {
         d.send(.puback(seq: 1, reasonCode: 0))
         d.send(.turn(now: 0))
         #expect(d.deleted.isEmpty)
-        // The gateway puts in-flight rows back to pending before the next linkUp.
-        for s in d.state(1) { d.outbox[s] = 0 }
         d.send(.linkUp(window: 10))
         d.send(.turn(now: 1))
         #expect(d.published == [1, 2, 3, 1, 2, 3], "sent again, same seqs, in order")
@@ -293,5 +302,159 @@ struct RefusalTests {
         d.send(.turn(now: 0))
         #expect(d.dead == [1])
         #expect(d.state(0) == [2])
+    }
+}
+
+@Suite("DeliveryMachine: acknowledged rows are written in batches, taking writes nothing")
+struct BatchingTests {
+    @Test("Taking alone is an exchange without writes; acks wait until a window's worth is acknowledged")
+    func aWindowOfAcks() {
+        var d = Driver(stored: 1...20, flushDelay: 10)
+        d.send(.linkUp(window: 4))
+        d.send(.turn(now: 0))
+        #expect(d.published == [1, 2, 3, 4])
+        #expect(d.writes == 0, "taking marks nothing")
+        for s: Int64 in 1...3 { d.send(.puback(seq: s, reasonCode: 0)) }
+        d.send(.turn(now: 0.01))
+        #expect(d.deleted.isEmpty)
+        #expect(d.published == [1, 2, 3, 4, 5, 6, 7], "the window is refilled on every turn all the same")
+        #expect(d.machine.unwrittenCount == 3)
+        d.send(.puback(seq: 4, reasonCode: 0))
+        d.send(.turn(now: 0.02))
+        #expect(d.deleted == [1, 2, 3, 4], "a window's worth: one write")
+        #expect(d.writes == 1)
+        #expect(!d.machine.hasUnwrittenAcks)
+    }
+
+    @Test("The oldest ack waits at most flushDelay, and the loop is woken for it")
+    func flushDelay() {
+        var d = Driver(stored: 1...20)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 1))
+        d.send(.puback(seq: 1, reasonCode: 0))
+        #expect(d.machine.nextDeadline == 1.05)
+        d.send(.turn(now: 1.04))
+        #expect(d.deleted.isEmpty)
+        d.send(.turn(now: 1.05))
+        #expect(d.deleted == [1])
+        #expect(d.machine.nextDeadline == nil)
+    }
+
+    @Test("With nothing in flight (the end of a drain, or a single report) the rows are written at once")
+    func nothingInFlight() {
+        var d = Driver(stored: 1...1, flushDelay: 10)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        d.send(.puback(seq: 1, reasonCode: 0))
+        d.send(.turn(now: 0))
+        #expect(d.deleted == [1])
+    }
+
+    @Test("flushLimit caps a batch below the window")
+    func flushLimit() {
+        var d = Driver(stored: 1...20, flushDelay: 10, flushLimit: 2)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        d.send(.puback(seq: 1, reasonCode: 0))
+        d.send(.turn(now: 0))
+        #expect(d.deleted.isEmpty)
+        d.send(.puback(seq: 2, reasonCode: 0))
+        d.send(.turn(now: 0))
+        #expect(d.deleted == [1, 2])
+    }
+
+    @Test("A take that starts below an acknowledged row writes that row first (after a refusal for now)")
+    func takeBelowAnAck() {
+        var d = Driver(stored: 1...3, flushDelay: 10)
+        d.send(.linkUp(window: 10))
+        d.send(.turn(now: 0))
+        d.send(.puback(seq: 1, reasonCode: 0x97))   // paused 1 s; the next take starts below 1
+        d.send(.puback(seq: 2, reasonCode: 0))
+        d.send(.turn(now: 0.5))
+        #expect(d.deleted.isEmpty, "3 is still in flight, the batch is not full and not old")
+        d.send(.turn(now: 1.5))
+        #expect(d.deleted == [2], "written in the same exchange, before the take")
+        #expect(d.published == [1, 2, 3, 1], "2 is not sent again, nor 3, still in flight")
+    }
+
+    @Test("A reconnect takes from the start: what was acknowledged is written first and never sent again")
+    func reconnect() {
+        var d = Driver(stored: 1...5, flushDelay: 10)
+        d.send(.linkUp(window: 5))
+        d.send(.turn(now: 0))
+        d.send(.puback(seq: 1, reasonCode: 0))
+        d.send(.puback(seq: 2, reasonCode: 0))
+        d.send(.turn(now: 0))
+        #expect(d.deleted.isEmpty)
+        d.send(.linkDown)
+        d.send(.linkUp(window: 5))
+        d.send(.turn(now: 1))
+        #expect(d.deleted == [1, 2])
+        #expect(d.published == [1, 2, 3, 4, 5, 3, 4, 5])
+    }
+
+    @Test("flush writes every acknowledged row and takes nothing")
+    func flushEvent() {
+        var d = Driver(stored: 1...10, flushDelay: 10)
+        d.send(.linkUp(window: 4))
+        d.send(.turn(now: 0))
+        d.send(.puback(seq: 1, reasonCode: 0))
+        d.send(.flush(now: 0))
+        #expect(d.deleted == [1])
+        #expect(d.published == [1, 2, 3, 4])
+        #expect(!d.machine.hasUnwrittenAcks)
+    }
+
+    @Test("Acks that arrive while an exchange is out are kept for the next one")
+    func acksDuringAnExchange() {
+        var m = DeliveryMachine<Row>(settings: .init(receipts: nil, flushDelay: 0))
+        _ = m.handle(.linkUp(window: 3))
+        _ = m.handle(.turn(now: 0))
+        _ = m.handle(.exchanged(taken: [Row(seq: 1), Row(seq: 2), Row(seq: 3)]))
+        _ = m.handle(.puback(seq: 1, reasonCode: 0))
+        guard case .exchange(let work)? = m.handle(.turn(now: 1)).last else { Issue.record("no exchange"); return }
+        #expect(work.delete == [1])
+        _ = m.handle(.puback(seq: 2, reasonCode: 0))   // before the answer
+        _ = m.handle(.exchanged(taken: []))
+        #expect(m.hasUnwrittenAcks && m.unwrittenCount == 1)
+        guard case .exchange(let next)? = m.handle(.turn(now: 2)).last else { Issue.record("no exchange"); return }
+        #expect(next.delete == [2])
+    }
+
+    @Test("At any moment, what a crash would send again (in flight + acknowledged, not written) is under two windows")
+    func crashBound() {
+        var rng = SplitMix(seed: 7)
+        for window in [1, 3, 10] {
+            var d = Driver(stored: 1...300, flushDelay: 0.05)
+            d.send(.linkUp(window: window))
+            var now = 0.0
+            for _ in 0..<2000 {
+                now += Double(rng.next() % 20) / 1000
+                d.send(.turn(now: now))
+                // Some of what is in flight is acknowledged, in order, before the next turn.
+                let n = Int(rng.next() % UInt64(d.unacked.count + 1))
+                for s in d.unacked.prefix(n) { d.send(.puback(seq: s, reasonCode: 0)) }
+                #expect(d.machine.inFlightCount + d.machine.unwrittenCount < 2 * window)
+                if d.outbox.isEmpty { break }
+            }
+            d.send(.turn(now: now + 1))
+            d.ackAll()
+            d.send(.turn(now: now + 2))
+            #expect(d.outbox.isEmpty, "window \(window): everything delivered")
+            #expect(d.published == Array(1...300), "window \(window): each once, in order")
+        }
+    }
+}
+
+/// A small deterministic generator for the tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

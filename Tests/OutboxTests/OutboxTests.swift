@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import TestSupport
+import Delivery
 @testable import Outbox
 import ReportModel
 
@@ -103,17 +104,46 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
         #expect(try o.takePending(after: 0, limit: 10).map(\.seq) == [2])
     }
 
-    @Test func inFlightRowsAreResentAfterACrash() throws {
+    @Test func rowsAnEarlierVersionMarkedInFlightAreResent() throws {
         let dir = TempDir()
         do {
             let o = try open(dir)
             try o.store((0..<4).map(draft))
             #expect(try o.takePending(after: 0, limit: 2).map(\.seq) == [1, 2])
+            #expect(try o.stats().inFlight == 0, "taking writes nothing")
+            try o.db.execute("UPDATE reports SET state = 1 WHERE seq <= 2")   // as a gateway before migration 3 did
             #expect(try o.stats().inFlight == 2)
         }
         let g = try open(dir, role: .gateway)
         #expect(try g.requeueInFlight() == 2)
         #expect(try g.takePending(after: 0, limit: 10).map(\.seq) == [1, 2, 3, 4])
+    }
+
+    @Test func inFlightIsWhatTheConnectedGatewayTookAndHasNotWrittenAsDelivered() throws {
+        let dir = TempDir()
+        let o = try open(dir, role: .gateway)
+        try o.store((0..<6).map(draft))
+        func state(_ broker: String, pid: Int32? = getpid()) throws {
+            try o.setGatewayState(GatewayState(broker: broker, since: 1, lastAckAt: nil, lastError: nil, protocolName: nil,
+                                               pid: pid, updatedAt: 1))
+        }
+        try state("connected")
+        #expect(try o.exchange(OutboxWork(takeAfter: 0, takeLimit: 3), at: 1).map(\.seq) == [1, 2, 3])
+        #expect(try o.stats().inFlight == 0, "a take alone writes nothing")
+        // The next write records how far the gateway has taken: 2 and 3 are in flight, 1 is delivered.
+        #expect(try o.exchange(OutboxWork(delete: [1], takeAfter: 3, takeLimit: 1), at: 2).map(\.seq) == [4])
+        var s = try o.stats()
+        #expect(s.inFlight == 3 && s.pending == 5)
+        #expect(o.gatewayState()?.sentThrough == 4)
+        try state("connected")   // another word while connected keeps it
+        #expect(try o.stats().inFlight == 3)
+        try state("disconnected")
+        s = try o.stats()
+        #expect(s.inFlight == 0 && s.pending == 5, "nothing is in flight without a connection")
+        #expect(o.gatewayState()?.sentThrough == nil)
+        try state("connected", pid: nil)
+        _ = try o.exchange(OutboxWork(delete: [2], takeAfter: 4, takeLimit: 0), at: 3)
+        #expect(try o.stats().inFlight == 0, "no running gateway, nothing in flight")
     }
 
     @Test(arguments: ["garbage", "truncated", "zeroed-header"])
