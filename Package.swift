@@ -2,14 +2,19 @@
 // tipskiosk: a tip kiosk (terminal prompt) and an edge gateway (SQLite outbox -> MQTT).
 //
 // The folder tree is the architecture:
-//   ReportModel   the report of docs/CONTRACT.md §4.1/§5: validation, cleaning, wire JSON. Pure, no I/O.
-//   KioskConfig   the TOML configuration of docs/CONTRACT.md §2, with `file:line: key: problem` errors.
-//   Outbox        the durable SQLite outbox (system libsqlite3 through CSQLite).
-//   MQTTClient    a small Swift client over libmosquitto (through CMosquitto).
-//   Gateway       the daemon: outbox -> MQTT, status, systemd notify.
-//   Prompt        the visitor's terminal prompt.
-//   Hardware      the optional kiosk hardware: status light (LED class), hardware watchdog, receipt printer.
-//   tipskiosk     the command line (prompt, gateway, submit, status, check-config, demo).
+//   ReportModel      the payloads of docs/CONTRACT.md §4 (report, receipt, feedback): validation, cleaning, JSON. Pure.
+//   KioskConfig      the TOML configuration of docs/CONTRACT.md §2, with `file:line: key: problem` errors.
+//   SQLite, Daemon   a thin wrapper of system libsqlite3; signalfd, inotify, sd_notify and the clocks.
+//   Delivery         the gateway's delivery state machine: events in, effects out. Pure.
+//   Outbox           the durable SQLite outbox.
+//   MQTTClient       a small Swift client over libmosquitto (through CMosquitto), and the broker link's backoff.
+//   Gateway          the kiosk's daemon: outbox -> MQTT, receipts, the centre's feedback, status, systemd notify.
+//   Prompt           the visitor's terminal prompt (its state machine, `PromptFlow`, is pure).
+//   Hardware         the optional kiosk hardware: status light (LED class), hardware watchdog, receipt printer.
+//   CentralStore, Collector, LagesbildReport
+//                    the centre: its database, `lagesbild collect` and `feedback`, and the picture's renderers.
+//   tipskiosk, lagesbild
+//                    the two command lines (docs/CONTRACT.md §1).
 import PackageDescription
 
 let package = Package(
