@@ -189,11 +189,8 @@ public final class Collector: MQTTClientDelegate {
             client = c
             link.startedConnecting(now: now)
             try c.connect()
-        } catch let error as MQTTError where error.mosquittoCode == MQTTError.tlsCode && client != nil {
-            // On loopback the TLS handshake can fail inside connect() already: say why, as after a handshake.
-            connectionFailed(client!.describeFailure(reasonCode: MQTTError.tlsCode), now: now)
         } catch {
-            connectionFailed("\(error)", now: now)
+            connectionFailed(client?.describeConnectError(error) ?? "\(error)", now: now)
         }
     }
 

@@ -79,10 +79,9 @@ public final class FeedbackPublisher: MQTTClientDelegate {
             client = c
             link.startedConnecting(now: now)
             try c.connect()
-        } catch let error as MQTTError where error.mosquittoCode == MQTTError.tlsCode && client != nil {
-            throw Failure(reason: client!.describeFailure(reasonCode: MQTTError.tlsCode))
         } catch {
-            throw Failure(reason: "cannot connect to \(config.mqtt.host):\(config.mqtt.port): \(error)")
+            throw Failure(reason: client?.describeConnectError(error)
+                          ?? "cannot connect to \(config.mqtt.host):\(config.mqtt.port): \(error)")
         }
     }
 

@@ -263,11 +263,8 @@ public final class Gateway: MQTTClientDelegate {
             link.startedConnecting(now: now)
             try c.connect()
             setGatewayState("connecting")
-        } catch let error as MQTTError where error.mosquittoCode == MQTTError.tlsCode && client != nil {
-            // On loopback the TLS handshake can fail inside connect() already: say why, as after a handshake.
-            connectionFailed(client!.describeFailure(reasonCode: MQTTError.tlsCode), now: now)
         } catch {
-            connectionFailed("\(error)", now: now)
+            connectionFailed(client?.describeConnectError(error) ?? "\(error)", now: now)
         }
     }
 
