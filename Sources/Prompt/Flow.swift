@@ -386,15 +386,8 @@ public struct PromptFlow: Sendable {
             // Any key goes on: the screen is there to be read, not answered.
             step = .source
         case .source:
-            if let n = digit(key)?.wholeNumberValue, (1...Self.sourceChoices.count).contains(n) {
-                source = Self.sourceChoices[n - 1]
-                step = .text
-            } else if key == .enter {
-                step = .text // keeps an earlier answer, or skips the question
-            } else if isBack(key, editor: nil) {
-                step = .when
-            } else if !isIgnorable(key) {
-                notice = .pressDigit
+            if let answer = optionalQuestion(key, choices: Self.sourceChoices, next: .text, previous: .when) {
+                source = answer
             }
         case .text:
             let r = Self.edit(&textEditor, key, notice: &notice)
@@ -404,15 +397,8 @@ public struct PromptFlow: Sendable {
                 if typed.isEmpty { notice = .textEmpty } else { reportText = typed; step = asksAge ? .age : .contact }
             }
         case .age:
-            if let n = digit(key)?.wholeNumberValue, (1...Self.ageChoices.count).contains(n) {
-                age = Self.ageChoices[n - 1]
-                step = .contact
-            } else if key == .enter {
-                step = .contact
-            } else if isBack(key, editor: nil) {
-                step = .text
-            } else if !isIgnorable(key) {
-                notice = .pressDigit
+            if let answer = optionalQuestion(key, choices: Self.ageChoices, next: .contact, previous: .text) {
+                age = answer
             }
         case .contact:
             let r = Self.edit(&contactEditor, key, notice: &notice)
@@ -519,6 +505,25 @@ public struct PromptFlow: Sendable {
             }
         }
         return []
+    }
+
+    /// One key on an optional one-key question (source, age): a choice's digit answers it and goes to `next`
+    /// (returning the answer); Enter goes to `next` keeping an earlier answer, or skipping the question; back
+    /// goes to `previous`; any other printable key asks for a digit.
+    private mutating func optionalQuestion<Value>(_ key: Key, choices: [OptionalAnswer<Value>], next: Step,
+                                                  previous: Step) -> OptionalAnswer<Value>? {
+        if let n = digit(key)?.wholeNumberValue, (1...choices.count).contains(n) {
+            step = next
+            return choices[n - 1]
+        }
+        if key == .enter {
+            step = next
+        } else if isBack(key, editor: nil) {
+            step = previous
+        } else if !isIgnorable(key) {
+            notice = .pressDigit
+        }
+        return nil
     }
 
     /// After "When": the danger screen for threats or violence happening now, else the source question.

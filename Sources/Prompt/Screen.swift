@@ -94,6 +94,18 @@ public struct ScreenRenderer: Sendable {
             fieldCounter = show ? "\(e.scalarCount)/\(e.maxScalars)" : nil
         }
 
+        /// An optional one-key question (source, age): its question (bold) and explanation, its numbered
+        /// choices with the earlier answer marked, and how to skip it.
+        func optionalQuestion(_ questionKeys: [String], _ choiceKeys: [String], chosen: Int?) {
+            top += wrapped(t(questionKeys[0]), .bold)
+            for k in questionKeys.dropFirst() { top += wrapped(t(k)) }
+            top.append(Frame.Line(""))
+            for (i, k) in choiceKeys.enumerated() { top += choice(String(i + 1), t(k), selected: chosen == i) }
+            top.append(Frame.Line(""))
+            bottom += wrapped(t("choose.digit"))
+            bottom += wrapped(t(chosen != nil ? "choose.keep" : "choose.skip"))
+        }
+
         switch flow.step {
         case .welcome:
             top += wrapped(t("welcome.title"), .bold)
@@ -153,24 +165,11 @@ public struct ScreenRenderer: Sendable {
             top.append(Frame.Line(""))
             bottom += wrapped(t("danger.next"))
         case .source:
-            top += wrapped(t("source.question"), .bold)
-            top.append(Frame.Line(""))
-            for (i, k) in ["source.saw", "source.heard", "source.not_said"].enumerated() {
-                top += choice(String(i + 1), t(k), selected: flow.source == PromptFlow.sourceChoices[i])
-            }
-            top.append(Frame.Line(""))
-            bottom += wrapped(t("choose.digit"))
-            bottom += wrapped(t(flow.source != nil ? "choose.keep" : "choose.skip"))
+            optionalQuestion(["source.question"], ["source.saw", "source.heard", "source.not_said"],
+                             chosen: flow.source.flatMap { PromptFlow.sourceChoices.firstIndex(of: $0) })
         case .age:
-            top += wrapped(t("age.question"), .bold)
-            top += wrapped(t("age.explain"))
-            top.append(Frame.Line(""))
-            for (i, k) in ["age.youth", "age.adult", "age.senior", "age.not_said"].enumerated() {
-                top += choice(String(i + 1), t(k), selected: flow.age == PromptFlow.ageChoices[i])
-            }
-            top.append(Frame.Line(""))
-            bottom += wrapped(t("choose.digit"))
-            bottom += wrapped(t(flow.age != nil ? "choose.keep" : "choose.skip"))
+            optionalQuestion(["age.question", "age.explain"], ["age.youth", "age.adult", "age.senior", "age.not_said"],
+                             chosen: flow.age.flatMap { PromptFlow.ageChoices.firstIndex(of: $0) })
         case .text:
             top += wrapped(t("text.question"), .bold)
             top.append(Frame.Line(""))
