@@ -124,10 +124,16 @@ public struct DeliveryMachine<Row: Deliverable> {
         /// Seconds an acknowledged row may wait before it is written (deleted, or marked awaiting a receipt), so
         /// that one write transaction carries the acks of several loop turns.
         public var flushDelay: Double
-        /// At most this many acknowledged rows wait to be written; never more than a window (so that a crash
-        /// sends at most about two windows again: what was in flight and what was acknowledged, not written).
+        /// At most this many acknowledged rows wait to be written. A crash (`kill -9`, power cut) sends again
+        /// what was in flight and what was acknowledged but not yet written: at most `window + flushLimit`
+        /// reports, each with its own `id` and `seq`, which the centre keeps once. Only a backlog drain comes
+        /// near that; a report on its own is written as soon as its PUBACK came (nothing else is in flight).
         public var flushLimit: Int
-        public init(receipts: Receipts?, flushDelay: Double = 0.05, flushLimit: Int = 512) {
+        /// The gateway's `flushLimit`: a write of 512 deletes costs about as much as one of 20 (the WAL frames
+        /// of a few pages each), so a backlog drains at a fraction of the writes (docs/BENCHMARKS.md).
+        public static var defaultFlushLimit: Int { 512 }
+
+        public init(receipts: Receipts?, flushDelay: Double = 0.05, flushLimit: Int = Settings.defaultFlushLimit) {
             self.receipts = receipts
             self.flushDelay = max(0, flushDelay)
             self.flushLimit = max(1, flushLimit)
@@ -327,8 +333,8 @@ public struct DeliveryMachine<Row: Deliverable> {
         if !connected || broken || stopping { return true }
         // Nothing in flight: the backlog is drained (or one report went out), its rows leave at once.
         if inFlight.isEmpty { return true }
-        // A full batch (at most a window), or the oldest waited long enough.
-        if unwrittenCount >= min(window, settings.flushLimit) { return true }
+        // A full batch, or the oldest waited long enough.
+        if unwrittenCount >= settings.flushLimit { return true }
         if let since = unwrittenSince, now - since >= settings.flushDelay { return true }
         // Requeued rows must be pending again before a take can find them; and a take starting below an
         // acknowledged row would find it again (after a refusal for now, or a requeue).

@@ -281,8 +281,14 @@ public final class MQTTClient {
         }
     }
 
-    private func check(_ rc: Int32, _ operation: String) throws {
-        if let error = MQTTError.from(rc, operation: operation, detail: lastErrorLogMessage) {
+    /// Throws the error `rc` stands for; `operation` (what was being done, for the message) is only built on a
+    /// failure: this runs for every publish, and three user properties each.
+    private func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws {
+        guard rc != Int32(MOSQ_ERR_SUCCESS.rawValue) else { return }
+        let savedErrno = errno   // building the text may touch errno; MQTTError.from reads it
+        let text = operation()
+        errno = savedErrno
+        if let error = MQTTError.from(rc, operation: text, detail: lastErrorLogMessage) {
             throw error
         }
     }
@@ -512,18 +518,26 @@ public final class MQTTClient {
         var mid: Int32 = 0
         var properties: OpaquePointer? = nil
         defer { mosquitto_property_free_all(&properties) }
+        // `withCString` lends a String's own bytes; passing a String where C wants a `char *` would copy each
+        // into a new array (seven allocations a report).
         if options.protocolVersion == .v5 {
             for (name, value) in userProperties {
-                try check(mosquitto_property_add_string_pair(&properties, Int32(MQTT_PROP_USER_PROPERTY.rawValue), name, value),
-                          "add user property \"\(name)\"")
+                let rc = name.withCString { n in
+                    value.withCString { v in
+                        mosquitto_property_add_string_pair(&properties, Int32(MQTT_PROP_USER_PROPERTY.rawValue), n, v)
+                    }
+                }
+                try check(rc, "add user property \"\(name)\"")
             }
         }
-        let rc = try withExtendedLifetime(self) { () throws -> Int32 in
-            if options.protocolVersion == .v5 {
-                return mosquitto_publish_v5(handle, &mid, topic, Int32(payload.count), payload.baseAddress,
-                                            qos, retain, properties)
-            } else {
-                return mosquitto_publish(handle, &mid, topic, Int32(payload.count), payload.baseAddress, qos, retain)
+        let rc = withExtendedLifetime(self) { () -> Int32 in
+            topic.withCString { t in
+                if options.protocolVersion == .v5 {
+                    return mosquitto_publish_v5(handle, &mid, t, Int32(payload.count), payload.baseAddress,
+                                                qos, retain, properties)
+                } else {
+                    return mosquitto_publish(handle, &mid, t, Int32(payload.count), payload.baseAddress, qos, retain)
+                }
             }
         }
         try check(rc, "publish to \"\(topic)\"")

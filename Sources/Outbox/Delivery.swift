@@ -64,16 +64,12 @@ extension Outbox {
         }
         return try write { () throws(SQLiteError) in
             let deletes = !work.delete.isEmpty || !work.deleteRanges.isEmpty
-            if !work.delete.isEmpty {
-                let d = try db.statement("DELETE FROM reports WHERE seq = ?")
-                for seq in work.delete {
-                    d.bind(1, seq)
-                    try d.run()
-                }
-            }
-            if !work.deleteRanges.isEmpty {
+            // Acknowledged seqs come mostly in runs (PUBACKs arrive in order): one statement a run. A run holds
+            // exactly the seqs named, since seq is the key.
+            let ranges = Self.runs(of: work.delete) + work.deleteRanges
+            if !ranges.isEmpty {
                 let r = try db.statement("DELETE FROM reports WHERE seq BETWEEN ? AND ?")
-                for range in work.deleteRanges {
+                for range in ranges {
                     r.bind(1, range.lowerBound)
                     r.bind(2, range.upperBound)
                     try r.run()
@@ -93,6 +89,25 @@ extension Outbox {
             try g.run()
             return rows
         }
+    }
+
+    /// The seqs as runs of consecutive numbers, lowest first (duplicates merged): [1, 2, 3, 7, 8] → [1...3, 7...8].
+    static func runs(of seqs: [Int64]) -> [ClosedRange<Int64>] {
+        guard !seqs.isEmpty else { return [] }
+        let sorted = seqs.sorted()
+        var result: [ClosedRange<Int64>] = []
+        var low = sorted[0], high = sorted[0]
+        for s in sorted.dropFirst() {
+            if s <= high + 1 {
+                high = max(high, s)
+            } else {
+                result.append(low...high)
+                low = s
+                high = s
+            }
+        }
+        result.append(low...high)
+        return result
     }
 
     /// Up to `limit` pending reports after `afterSeq`, oldest first (a read; inside the caller's transaction,
@@ -174,7 +189,7 @@ public struct OutboxStats: Sendable, Equatable {
     public var pending: Int
     /// Published by the running, connected gateway and not yet recorded as delivered (or as sent, awaiting a
     /// receipt), as of its last write to the outbox: it writes acknowledged rows in batches (at most about
-    /// 50 ms or a window apart), so this can lag by that much. 0 when no gateway is connected.
+    /// 50 ms or 512 reports apart), so this can lag by that much. 0 when no gateway is connected.
     public var inFlight: Int
     /// PUBACKed, waiting for the collector's receipt (only with `[mqtt] await_receipts = true`).
     public var awaitingReceipt: Int

@@ -307,9 +307,9 @@ struct RefusalTests {
 
 @Suite("DeliveryMachine: acknowledged rows are written in batches, taking writes nothing")
 struct BatchingTests {
-    @Test("Taking alone is an exchange without writes; acks wait until a window's worth is acknowledged")
-    func aWindowOfAcks() {
-        var d = Driver(stored: 1...20, flushDelay: 10)
+    @Test("Taking alone is an exchange without writes; acks wait for a full batch (flushLimit), not a window")
+    func aBatchOfAcks() {
+        var d = Driver(stored: 1...20, flushDelay: 10, flushLimit: 6)
         d.send(.linkUp(window: 4))
         d.send(.turn(now: 0))
         #expect(d.published == [1, 2, 3, 4])
@@ -317,11 +317,14 @@ struct BatchingTests {
         for s: Int64 in 1...3 { d.send(.puback(seq: s, reasonCode: 0)) }
         d.send(.turn(now: 0.01))
         #expect(d.deleted.isEmpty)
-        #expect(d.published == [1, 2, 3, 4, 5, 6, 7], "the window is refilled on every turn all the same")
-        #expect(d.machine.unwrittenCount == 3)
-        d.send(.puback(seq: 4, reasonCode: 0))
+        #expect(d.published == Array(1...7), "the window is refilled on every turn all the same")
+        for s: Int64 in 4...5 { d.send(.puback(seq: s, reasonCode: 0)) }
         d.send(.turn(now: 0.02))
-        #expect(d.deleted == [1, 2, 3, 4], "a window's worth: one write")
+        #expect(d.deleted.isEmpty, "more than a window's worth waits: the batch is not full")
+        #expect(d.machine.unwrittenCount == 5)
+        d.send(.puback(seq: 6, reasonCode: 0))
+        d.send(.turn(now: 0.03))
+        #expect(d.deleted == Array(1...6), "a full batch: one write")
         #expect(d.writes == 1)
         #expect(!d.machine.hasUnwrittenAcks)
     }
@@ -421,22 +424,25 @@ struct BatchingTests {
         #expect(next.delete == [2])
     }
 
-    @Test("At any moment, what a crash would send again (in flight + acknowledged, not written) is under two windows")
+    @Test("At any moment, what a crash would send again (in flight + acknowledged, not written) is under window + flushLimit")
     func crashBound() {
         var rng = SplitMix(seed: 7)
-        for window in [1, 3, 10] {
-            var d = Driver(stored: 1...300, flushDelay: 0.05)
+        for (window, limit) in [(1, 1), (3, 16), (10, 4), (10, 512)] {
+            var d = Driver(stored: 1...300, flushDelay: 0.05, flushLimit: limit)
             d.send(.linkUp(window: window))
-            var now = 0.0
+            var now = 0.0, most = 0
             for _ in 0..<2000 {
                 now += Double(rng.next() % 20) / 1000
                 d.send(.turn(now: now))
                 // Some of what is in flight is acknowledged, in order, before the next turn.
                 let n = Int(rng.next() % UInt64(d.unacked.count + 1))
                 for s in d.unacked.prefix(n) { d.send(.puback(seq: s, reasonCode: 0)) }
-                #expect(d.machine.inFlightCount + d.machine.unwrittenCount < 2 * window)
+                let exposed = d.machine.inFlightCount + d.machine.unwrittenCount
+                #expect(exposed < window + limit, "window \(window), flushLimit \(limit)")
+                most = max(most, exposed)
                 if d.outbox.isEmpty { break }
             }
+            #expect(most >= window, "window \(window), flushLimit \(limit): the bound was approached (\(most))")
             d.send(.turn(now: now + 1))
             d.ackAll()
             d.send(.turn(now: now + 2))

@@ -88,6 +88,21 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
         #expect(try o.store([draft(7)]).map(\.seq) == [6])
     }
 
+    @Test("Delivered seqs are deleted as runs: exactly the seqs named, never a row between them")
+    func deletesOnlyTheSeqsNamed() throws {
+        #expect(Outbox.runs(of: []) == [])
+        #expect(Outbox.runs(of: [7, 1, 2, 3, 8, 2]) == [1...3, 7...8])
+        #expect(Outbox.runs(of: [5]) == [5...5])
+        let dir = TempDir()
+        let o = try open(dir)
+        try o.store((0..<10).map(draft))
+        // 4 still in flight, 6 a dead letter, 9 and 10 not yet sent.
+        try o.markDead(seq: 6, reasonCode: 0x87, reason: "not authorized", at: 1)
+        try o.markDelivered([3, 1, 2, 5, 7, 8], at: 2)
+        #expect(try o.takePending(after: 0, limit: 10).map(\.seq) == [4, 9, 10])
+        #expect(try o.stats().deadLetters == 1)
+    }
+
     @Test func deadLettersAreKeptAndCounted() throws {
         let dir = TempDir()
         let o = try open(dir)
