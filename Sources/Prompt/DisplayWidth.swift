@@ -39,11 +39,25 @@ public enum DisplayWidth {
     public static func of(_ s: some StringProtocol) -> Int {
         // Printable ASCII only: one column a byte, without grapheme breaking.
         if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return s.utf8.count }
+        // Printable Latin (Swedish, and most of what the language files hold): one column a scalar, no
+        // grapheme breaking either (no combining mark, emoji or wide character is below U+0300).
+        if s.unicodeScalars.allSatisfy({ isPlainLatin($0) }) { return s.unicodeScalars.count }
         return s.reduce(0) { $0 + of($1) }
+    }
+
+    /// A scalar of one column that never joins another into one character: printable, below U+0300, not
+    /// the soft hyphen.
+    @inline(__always)
+    static func isPlainLatin(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        return v >= 0x20 && v < 0x300 && !(0x7F..<0xA0).contains(v) && v != 0xAD
     }
 
     /// The longest prefix of `s` that fits in `columns`.
     public static func truncate(_ s: String, to columns: Int) -> String {
+        // A character never takes more columns than its UTF-8 bytes (wide ones take 3 or 4 bytes for 2
+        // columns): a string of at most `columns` bytes fits whole.
+        if s.utf8.count <= columns { return s }
         var used = 0
         var out = ""
         for ch in s {
@@ -55,12 +69,27 @@ public enum DisplayWidth {
         return out
     }
 
+    private static func hasDoubleSpace(_ bytes: Substring.UTF8View) -> Bool {
+        var previous: UInt8 = 0
+        for b in bytes {
+            if b == 0x20 && previous == 0x20 { return true }
+            previous = b
+        }
+        return false
+    }
+
     /// Word-wraps `text` to lines of at most `width` columns. `\n` starts a new line; a word longer than a line
     /// is broken. Never returns an empty array.
     public static func wrap(_ text: String, width: Int) -> [String] {
         let width = max(1, width)
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            // A paragraph that fits, with single spaces between words, is its own line (what the loop below
+            // would make of it, without taking it apart).
+            if paragraph.first != " " && paragraph.last != " " && !hasDoubleSpace(paragraph.utf8) && of(paragraph) <= width {
+                lines.append(String(paragraph))
+                continue
+            }
             var line = ""
             var lineWidth = 0
             for word in paragraph.split(separator: " ", omittingEmptySubsequences: true) {

@@ -45,8 +45,26 @@ public struct Texts: Sendable {
         let pack = packs[min(max(0, language), packs.count - 1)]
         var s = pack.strings[key] ?? swedish[key] ?? key
         guard !args.isEmpty, s.utf8.contains(UInt8(ascii: "{")) else { return s }
-        for (k, v) in args { s = s.replacing("{\(k)}", with: v) }
-        return s
+        return Self.fill(s, args)
+    }
+
+    /// `template` with each `{name}` that `args` names replaced by its value, in one pass (a value is never
+    /// searched for placeholders again); any other `{…}` is kept as it is.
+    static func fill(_ template: String, _ args: [String: String]) -> String {
+        var out = ""
+        out.reserveCapacity(template.utf8.count + 16)
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            out += rest[..<open]
+            if let value = args[String(rest[rest.index(after: open)..<close])] {
+                out += value
+            } else {
+                out += rest[open...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        out += rest
+        return out
     }
 
     public func tag(_ language: Int) -> String { packs[min(max(0, language), packs.count - 1)].tag }

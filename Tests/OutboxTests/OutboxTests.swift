@@ -86,6 +86,10 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
         // Delivering one makes room for exactly one.
         try o.markDelivered([1], at: 1)
         #expect(try o.store([draft(7)]).map(\.seq) == [6])
+        // Rows far apart (seq 2 … 6 span more than the limit only with the new one): counted, not refused.
+        try o.markDelivered([3, 4, 5], at: 2)
+        #expect(try o.store([draft(8), draft(9), draft(10)]).map(\.seq) == [7, 8, 9])
+        #expect(throws: OutboxError.full(maxPending: 5, pending: 5)) { try o.store([draft(11)]) }
     }
 
     @Test("Delivered seqs are deleted as runs: exactly the seqs named, never a row between them")

@@ -227,4 +227,30 @@ import ReportModel
         #expect(DisplayWidth.wrap("a\n\nb", width: 4) == ["a", "", "b"])
         #expect(DisplayWidth.truncate("漢字漢字", to: 5) == "漢字")
     }
+
+    /// The character by character measure the quick paths (ASCII, Latin, "fits whole") must agree with.
+    static func slowWidth(_ s: String) -> Int { s.reduce(0) { $0 + DisplayWidth.of($1) } }
+
+    @Test("The quick paths of the width, truncation and wrapping give what the character by character way gives")
+    func quickPathsAgree() {
+        let samples = ["", "a", "Tack för ditt tips!", "Åsa på Öland – 112", "soft\u{AD}hyphen", "tab\tand\u{7F}del",
+                       "e\u{301}e\u{301}", "漢字 and å", "☺\u{FE0F} ok", "😀😀", "\u{9F}x", "ﬁ ligature ǅ"]
+        for s in samples {
+            #expect(DisplayWidth.of(s) == Self.slowWidth(s), "\(s.unicodeScalars.map { String($0.value, radix: 16) })")
+            for columns in 0...12 {
+                let t = DisplayWidth.truncate(s, to: columns)
+                #expect(Self.slowWidth(t) <= columns && s.hasPrefix(t), "\(s) to \(columns)")
+                if t.count < s.count { #expect(Self.slowWidth(t) + DisplayWidth.of(s[s.index(s.startIndex, offsetBy: t.count)]) > columns) }
+            }
+        }
+        // A paragraph that fits is kept whole only with single spaces; otherwise the words are laid out again.
+        #expect(DisplayWidth.wrap("Sparar tipset …", width: 15) == ["Sparar tipset …"])
+        #expect(DisplayWidth.wrap("två  mellanslag", width: 40) == ["två mellanslag"])
+        #expect(DisplayWidth.wrap(" inledande och avslutande ", width: 40) == ["inledande och avslutande"])
+        #expect(DisplayWidth.wrap("precis sexton ok", width: 16) == ["precis sexton ok"])
+        #expect(DisplayWidth.wrap("precis sexton ok", width: 15) == ["precis sexton", "ok"])
+        #expect(DisplayWidth.wrap("漢字漢字 x", width: 10) == ["漢字漢字 x"])
+        #expect(DisplayWidth.wrap("漢字漢字 x", width: 9) == ["漢字漢字", "x"])
+        #expect(DisplayWidth.wrap("", width: 5) == [""])
+    }
 }

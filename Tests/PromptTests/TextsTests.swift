@@ -30,6 +30,10 @@ import Testing
         #expect(Set(en.keys).subtracting(sv.keys).isEmpty)
         #expect(t.string("step", 0, ["n": "2", "total": "7"]) == "Steg 2 av 7")
         #expect(t.string("step", 1, ["n": "2", "total": "7"]) == "Step 2 of 7")
+        // One pass: a value is never searched for placeholders again, and an unknown one stays as it is.
+        #expect(Texts.fill("{a} och {b}", ["a": "{b}", "b": "två"]) == "{b} och två")
+        #expect(Texts.fill("{okänd} {a}{a} {", ["a": "å"]) == "{okänd} åå {")
+        #expect(Texts.fill("inga", ["a": "x"]) == "inga")
         for c in ReportModel.Category.allCases { #expect(sv["category.\(c.rawValue)"] == c.swedishLabel) }
         // every key the program asks for exists in Swedish
         let source = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
