@@ -215,7 +215,7 @@ public final class Outbox {
             return try db.writeTransaction { () throws(SQLiteError) -> Result<[Receipt], OutboxError> in
                 // The rows are no more than the span of their seqs (two look-ups of the key): only near the limit
                 // is it worth counting them (a scan of the index, long after days without a broker).
-                let span = Int(try db.scalar("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM reports") ?? 0)
+                let span = Int(try db.scalar("SELECT coalesce((SELECT max(seq) FROM reports) - (SELECT min(seq) FROM reports) + 1, 0)") ?? 0)
                 if span + drafts.count > maxPending {
                     let pending = Int(try db.scalar("SELECT count(*) FROM reports WHERE state <> 2") ?? 0)
                     if pending + drafts.count > maxPending {

@@ -110,6 +110,19 @@ struct PromptLoop {
     static let outputWaitMillis = 200
     /// While output stays stalled, how often it is restarted again (the Hold key may be pressed again).
     static let restartEveryMillis: Int64 = 1000
+    /// How long the last store took (nil: none yet), for `drawsSavingFirst`.
+    var lastStoreMillis: Int64?
+    /// A store that takes this long or longer is slow: the next one shows "Saving your tip …" first.
+    static let slowStoreMillis: Int64 = 100
+
+    /// Whether the "Saving your tip …" screen is drawn before a store. On a sound disk a store takes well under a
+    /// millisecond: that screen would be up for a fraction of it and only delay the thanks (docs/BENCHMARKS.md,
+    /// the visitor's wait). So it comes first only for the first tip after start, and after a store that took
+    /// `slowStoreMillis` or more (a worn SD card, a long wait for the outbox's lock), where the visitor should
+    /// see that the key was taken.
+    static func drawsSavingFirst(lastStoreMillis: Int64?) -> Bool {
+        lastStoreMillis.map { $0 >= slowStoreMillis } ?? true
+    }
 
     init(settings: PromptSettings, texts: Texts, store: PromptStore, device: TerminalDevice, signals: SignalSetup,
          printer: ReceiptPrinter? = nil) {
@@ -266,7 +279,8 @@ struct PromptLoop {
                     // A wipe: the whole screen and the terminal's scrollback go, not only the rows that changed.
                     writer.invalidate(clearingScrollback: true)
                 case .store(let draft):
-                    draw() // "Saving…" on screen while the commit runs
+                    if Self.drawsSavingFirst(lastStoreMillis: lastStoreMillis) { draw() }
+                    let started = monotonicMillis()
                     do {
                         let r = try store.store(draft)
                         queue.append(.stored(id: r.id, seq: r.seq))
@@ -274,6 +288,7 @@ struct PromptLoop {
                     } catch {
                         queue.append(.storeFailed(error))
                     }
+                    lastStoreMillis = monotonicMillis() - started
                 case .refreshStaffSnapshot:
                     queue.append(.staffSnapshot(store.snapshot(), eventLabel: store.eventLabel()))
                 case .setEventLabel(let label):

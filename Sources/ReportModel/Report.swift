@@ -102,6 +102,13 @@ public struct JSONWriter {
 
     public static func appendString(_ s: String, to out: inout String) {
         out += "\""
+        // Nothing to escape (no control character, quote, backslash, nor the E2-led U+2028/2029): the string
+        // as it is, without going through it scalar by scalar.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0xE2 }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""

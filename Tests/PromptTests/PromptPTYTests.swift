@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Prompt
+@testable import Prompt
 import TestSupport
 #if canImport(Glibc)
 import Glibc
@@ -96,8 +96,10 @@ import Glibc
         let pty = try k.start()
         #expect(pty.waitForScreen("Polisen: 114 14", timeout: 2))
         #expect(Self.isRaw(try #require(pty.attributes())))
+        let mark = pty.mark
         Self.tip(pty, category: "5", place: "2", when: "3", text: "Någon bröt upp cykelförrådet")
         #expect(pty.waitForScreen("Ditt nummer: 0001", timeout: 10))
+        #expect(pty.text(since: mark).contains("Sparar tipset"), "the first tip after start shows that it is being saved")
         let p = try k.payloads()
         #expect(p.count == 1)
         let r = try #require(p.first)
@@ -114,6 +116,15 @@ import Glibc
         pty.signal(SIGTERM)
         #expect(pty.waitForExit(timeout: 10) == .exited(0))
         #expect(Self.isCooked(try #require(pty.attributes())))
+    }
+
+    @Test("\"Saving …\" comes first only where storing is slow: for the first tip, and after a store of 100 ms or more")
+    func savingScreenOnlyWhereStoringIsSlow() {
+        #expect(PromptLoop.drawsSavingFirst(lastStoreMillis: nil))
+        #expect(!PromptLoop.drawsSavingFirst(lastStoreMillis: 0))
+        #expect(!PromptLoop.drawsSavingFirst(lastStoreMillis: 99))
+        #expect(PromptLoop.drawsSavingFirst(lastStoreMillis: 100))
+        #expect(PromptLoop.drawsSavingFirst(lastStoreMillis: 4000))
     }
 
     @Test func englishTipWithContact() throws {

@@ -84,6 +84,17 @@ import Testing
 }
 
 @Suite struct WireFormatTests {
+    @Test("Strings are escaped as JSON wants, whether or not there is anything to escape")
+    func stringEscapes() {
+        func json(_ s: String) -> String { var out = ""; JSONWriter.appendString(s, to: &out); return out }
+        #expect(json("") == "\"\"")
+        #expect(json("Åsa på Öland, 漢字 😀") == "\"Åsa på Öland, 漢字 😀\"")
+        #expect(json("a\"b\\c") == "\"a\\\"b\\\\c\"")
+        #expect(json("rad\nett\r\tx\u{1}") == "\"rad\\nett\\r\\tx\\u0001\"")
+        #expect(json("tre … och – \u{2028}\u{2029}") == "\"tre … och – \\u2028\\u2029\"")
+        #expect(json("\u{7F}") == "\"\u{7F}\"")
+    }
+
     @Test func categoriesMatchTheContract() {
         let expected: [(Character, String)] = [("1", "unsafe_place"), ("2", "drugs"), ("3", "youth_groups"),
             ("4", "threats_violence"), ("5", "theft"), ("6", "fraud"), ("7", "vandalism"), ("8", "traffic"),
