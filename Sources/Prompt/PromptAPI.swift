@@ -108,4 +108,12 @@ public protocol PromptStore: AnyObject {
     func staffLockout() -> StoredStaffLockout
     /// Stores the staff PIN lockout.
     func setStaffLockout(_ lockout: StoredStaffLockout) throws(StoreRefusal)
+    /// Upkeep that can wait until a visitor has been thanked (the prompt calls it after the thanks screen is up):
+    /// for the outbox, copying its WAL into the database now and then, rather than inside a visitor's commit.
+    func upkeep()
+}
+
+extension PromptStore {
+    /// Nothing to keep up.
+    public func upkeep() {}
 }

@@ -110,6 +110,8 @@ struct PromptLoop {
     static let outputWaitMillis = 200
     /// While output stays stalled, how often it is restarted again (the Hold key may be pressed again).
     static let restartEveryMillis: Int64 = 1000
+    /// A report was stored: the store's upkeep runs once the thanks screen is drawn.
+    var upkeepDue = false
     /// How long the last store took (nil: none yet), for `drawsSavingFirst`.
     var lastStoreMillis: Int64?
     /// A store that takes this long or longer is slow: the next one shows "Saving your tip …" first.
@@ -145,6 +147,10 @@ struct PromptLoop {
         while true {
             if dirty { draw() } // (after a stall that ended, draw asks for one more, whole screen)
             if receiptDue { printReceipt() }
+            if upkeepDue {
+                upkeepDue = false
+                store.upkeep()
+            }
             if gone { return 0 }
             let now = monotonicMillis()
             var deadline = flow.nextDeadline(now: now)
@@ -285,6 +291,7 @@ struct PromptLoop {
                         let r = try store.store(draft)
                         queue.append(.stored(id: r.id, seq: r.seq))
                         receiptDue = printer != nil
+                        upkeepDue = true
                     } catch {
                         queue.append(.storeFailed(error))
                     }

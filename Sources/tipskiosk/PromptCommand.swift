@@ -105,6 +105,10 @@ final class OutboxPromptStore: PromptStore {
         }
     }
 
+    func upkeep() {
+        opened?.checkpointIfDue()
+    }
+
     func store(_ draft: ValidDraft) throws(StoreRefusal) -> (id: String, seq: Int64) {
         do {
             guard let r = try open().store([draft]).first else { throw StoreRefusal.unavailable("nothing stored") }

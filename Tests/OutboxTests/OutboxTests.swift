@@ -107,6 +107,19 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
         #expect(try o.stats().deadLetters == 1)
     }
 
+    @Test("checkpointIfDue copies the WAL once every storesPerCheckpoint stores, and never in between")
+    func checkpointEveryHundredStores() throws {
+        let dir = TempDir()
+        let o = try open(dir)
+        var ran: [Int] = []
+        for n in 1...(2 * Outbox.storesPerCheckpoint + 10) {
+            try o.store([draft(n)])
+            if o.checkpointIfDue() { ran.append(n) }
+        }
+        #expect(ran == [Outbox.storesPerCheckpoint, 2 * Outbox.storesPerCheckpoint])
+        #expect(try o.stats().pending == 2 * Outbox.storesPerCheckpoint + 10)
+    }
+
     @Test func deadLettersAreKeptAndCounted() throws {
         let dir = TempDir()
         let o = try open(dir)
