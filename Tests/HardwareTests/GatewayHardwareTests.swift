@@ -24,9 +24,10 @@ import TestSupport
         try gw.start()
         defer { gw.terminate() }
 
-        // Not connected, reports waiting: slow blink.
-        #expect(waitUntil(timeout: 10) { led.trigger == "timer" && led.delayOn == "1000" }, "\(gw.log)")
-        #expect(led.delayOff == "1000")
+        // Not connected, reports waiting: slow blink. (The three files are written one after the other: wait for
+        // the last, not only the first two.)
+        #expect(waitUntil(timeout: 10) { led.trigger == "timer" && led.delayOn == "1000" && led.delayOff == "1000" },
+                "\(gw.log)")
         // The broker comes up, the outbox drains: steady.
         try broker.restart()
         #expect(waitUntil(timeout: 15) { led.trigger == "none" && led.brightness == "255" }, "\(gw.log)")
