@@ -8,6 +8,7 @@
 //   Delivery         the gateway's delivery state machine: events in, effects out. Pure.
 //   Outbox           the durable SQLite outbox.
 //   MQTTClient       a small Swift client over libmosquitto (through CMosquitto), and the broker link's backoff.
+//   BrokerSettings   the `[mqtt]` table as the client's options: one mapping for the kiosk and the centre.
 //   Gateway          the kiosk's daemon: outbox -> MQTT, receipts, the centre's feedback, status, systemd notify.
 //   Prompt           the visitor's terminal prompt (its state machine, `PromptFlow`, is pure).
 //   Hardware         the optional kiosk hardware: status light (LED class), hardware watchdog, receipt printer.
@@ -44,7 +45,8 @@ let package = Package(
         .target(name: "Hardware", dependencies: ["KioskLog", "Daemon"]),
         .target(name: "Outbox", dependencies: ["ReportModel", "SQLite", "CSQLite", "Delivery", "Daemon"]),
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "COpenSSL"]),
-        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "KioskConfig", "KioskLog", "Daemon", "Hardware"]),
+        .target(name: "BrokerSettings", dependencies: ["KioskConfig", "MQTTClient"]),
+        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon", "Hardware"]),
         // The staff PIN's PBKDF2 comes from OpenSSL's libcrypto (COpenSSL), which the kiosk links for TLS anyway.
         // The language files are found at run time (Texts.builtInDirectory), not as SwiftPM resources: the
         // generated resource accessor would link Foundation, and with it ICU, into the kiosk.
@@ -52,7 +54,7 @@ let package = Package(
                 exclude: ["Languages"]),
         .target(name: "LagesbildReport", dependencies: ["ReportModel"]),
         .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
-        .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "KioskConfig", "KioskLog", "Daemon"]),
+        .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon"]),
         .executableTarget(name: "tipskiosk", dependencies: [
             "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux", "Hardware",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -66,7 +68,7 @@ let package = Package(
         .testTarget(name: "ReportModelTests", dependencies: ["ReportModel"]),
         .testTarget(name: "KioskConfigTests", dependencies: ["KioskConfig", "TestSupport", "tipskiosk"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "Delivery", "ReportModel", "TestSupport", "tipskiosk"]),
-        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport"]),
+        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "BrokerSettings", "KioskConfig", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Delivery", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "PromptTests", dependencies: ["Prompt", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),

@@ -1,6 +1,7 @@
 import CentralStore
 import Daemon
 import Glibc
+import BrokerSettings
 import KioskConfig
 import KioskLog
 import MQTTClient
@@ -288,13 +289,7 @@ extension CentralConfiguration {
     /// fixed client id) and `lagesbild feedback`'s (a clean start under a client id of its own).
     public func mqttOptions(clientID: String, protocolVersion: MQTTOptions.ProtocolVersion, password: String?,
                             keepSession: Bool) -> MQTTOptions {
-        var tls: MQTTOptions.TLSOptions? = nil
-        if mqtt.tls {
-            tls = MQTTOptions.TLSOptions(caFile: mqtt.caFile, certFile: mqtt.certFile, keyFile: mqtt.keyFile)
-        }
-        return MQTTOptions(host: mqtt.host, port: Int32(mqtt.port), clientID: clientID,
-                           keepaliveSeconds: Int32(mqtt.keepaliveSeconds), protocolVersion: protocolVersion,
-                           username: mqtt.username, password: password, tls: tls, will: nil,
-                           cleanStart: !keepSession, sessionExpirySeconds: keepSession ? UInt32(central.sessionExpirySeconds) : 0)
+        mqtt.clientOptions(clientID: clientID, protocolVersion: protocolVersion, password: password,
+                           sessionExpirySeconds: keepSession ? UInt32(central.sessionExpirySeconds) : nil)
     }
 }

@@ -2,6 +2,7 @@ import Daemon
 import Delivery
 import Glibc
 import Hardware
+import BrokerSettings
 import KioskConfig
 import KioskLog
 import MQTTClient
@@ -242,15 +243,10 @@ public final class Gateway: MQTTClientDelegate {
     // MARK: Connection
 
     private func startConnect(now: Double) {
-        var tls: MQTTOptions.TLSOptions? = nil
-        if config.mqtt.tls {
-            tls = MQTTOptions.TLSOptions(caFile: config.mqtt.caFile, certFile: config.mqtt.certFile, keyFile: config.mqtt.keyFile)
-        }
         let will = MQTTOptions.Will(topic: config.statusTopic(), payload: Array(statusPayload(online: false, withCounts: false).utf8),
                                     qos: 1, retain: true)
-        let options = MQTTOptions(host: config.mqtt.host, port: Int32(config.mqtt.port), clientID: config.kiosk.id,
-                                  keepaliveSeconds: Int32(config.mqtt.keepaliveSeconds), protocolVersion: link.protocolVersion,
-                                  username: config.mqtt.username, password: settings.password, tls: tls, will: will)
+        let options = config.mqtt.clientOptions(clientID: config.kiosk.id, protocolVersion: link.protocolVersion,
+                                                password: settings.password, will: will)
         do {
             let c = try MQTTClient(options: options)
             c.delegate = self
