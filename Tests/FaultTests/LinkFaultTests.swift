@@ -109,11 +109,13 @@ import TestSupport
             // of mosquitto_sub) dies with a broker without persistence: the broker's loss, which only receipts
             // cover (docs/RELIABILITY.md). Let the subscriber take what the broker holds; the gateway's part is
             // what was in flight, without a PUBACK, when the broker went.
-            var seen = -1
+            // (Taken: no new message for three looks 300 ms apart.)
+            var seen = -1, still = 0
             _ = waitUntil(timeout: 20) {
                 let now = subs.last?.lines.count ?? 0
-                defer { seen = now }
-                if now == seen { return true }
+                still = now == seen ? still + 1 : 0
+                seen = now
+                if still >= 3 { return true }
                 usleep(300_000)
                 return false
             }
