@@ -197,6 +197,17 @@ public struct OutboxStats: Sendable, Equatable {
     public var deadLetters: Int
     public var nextSeq: Int64
     public var deadLetterCodes: [Int: Int]
+
+    public init(pending: Int, inFlight: Int, awaitingReceipt: Int, oldestPendingAt: Int64?, deadLetters: Int,
+                nextSeq: Int64, deadLetterCodes: [Int: Int]) {
+        self.pending = pending
+        self.inFlight = inFlight
+        self.awaitingReceipt = awaitingReceipt
+        self.oldestPendingAt = oldestPendingAt
+        self.deadLetters = deadLetters
+        self.nextSeq = nextSeq
+        self.deadLetterCodes = deadLetterCodes
+    }
 }
 
 /// What the gateway last said about the broker, kept in the outbox so that other processes can show it.

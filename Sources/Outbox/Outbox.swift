@@ -164,12 +164,19 @@ public final class Outbox {
             }
             if current == 0 {
                 // A new file: start above anything an earlier file (now moved aside or removed) handed out.
-                let floor = max(1, seqMark.read() ?? 1)
-                try setMeta("next_seq", String(floor))
+                try setMeta("next_seq", String(Self.firstSeq(after: seqMark)))
             }
             try db.execute("PRAGMA user_version = \(Schema.migrations.count)")
         }
     }
+
+    /// The first seq a new outbox file hands out: above anything an earlier file at the same path handed out
+    /// (its seq mark), else 1.
+    static func firstSeq(after mark: SeqMark) -> Int64 { max(1, mark.read() ?? 1) }
+
+    /// The first seq an outbox created at `path` now would hand out (for `tipskiosk status` where there is none
+    /// yet).
+    public static func firstSeqOfNewFile(at path: String) -> Int64 { firstSeq(after: SeqMark(path: path + ".seq")) }
 
     func meta(_ key: String) throws(SQLiteError) -> String? {
         let s = try db.statement("SELECT value FROM meta WHERE key = ?")

@@ -22,6 +22,13 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.load(checkFiles: false)
+        // No outbox yet (nothing stored, no gateway started): say so and create nothing. Opening would make the
+        // file, and the folder too, owned by whoever asked (often root, before the package's folder exists).
+        if access(config.storage.path, F_OK) != 0 && errno == ENOENT {
+            let snapshot = StatusSnapshot(config: config, noOutboxAt: config.storage.path)
+            print(json ? snapshot.json : snapshot.text)
+            return
+        }
         let outbox = try config.openOutbox(role: .reader, verify: false, command: "status")
         let stats: OutboxStats
         do { stats = try outbox.stats() } catch {
@@ -42,6 +49,8 @@ struct StatusSnapshot {
     let event: String?
     let recoveredFrom: String?
     let clock: WallClock
+    /// Where the outbox would be, when there is none yet (nil when there is one).
+    let missingOutbox: String?
 
     init(config: Configuration, outbox: Outbox, stats: OutboxStats) {
         self.kiosk = config.kiosk.id
@@ -51,6 +60,21 @@ struct StatusSnapshot {
         self.event = outbox.eventLabelInForce()
         self.recoveredFrom = outbox.recoveredFrom
         self.clock = outbox.clock
+        self.missingOutbox = nil
+    }
+
+    /// Where no outbox exists yet: nothing pending, no gateway has run; the event label of the configuration,
+    /// and the seq the first report will get.
+    init(config: Configuration, noOutboxAt path: String) {
+        self.kiosk = config.kiosk.id
+        self.stats = OutboxStats(pending: 0, inFlight: 0, awaitingReceipt: 0, oldestPendingAt: nil, deadLetters: 0,
+                                 nextSeq: Outbox.firstSeqOfNewFile(at: path), deadLetterCodes: [:])
+        self.gateway = nil
+        self.gatewayRunning = false
+        self.event = config.kiosk.event
+        self.recoveredFrom = nil
+        self.clock = .system
+        self.missingOutbox = path
     }
 
     /// The broker state as the gateway last saw it; "unknown" when no gateway runs (its word would be stale).
@@ -81,6 +105,7 @@ struct StatusSnapshot {
     var text: String {
         var lines: [String] = []
         lines.append("kiosk:         \(kiosk)")
+        if let missingOutbox { lines.append("outbox:        none yet at \(missingOutbox) (nothing stored so far)") }
         var parts: [String] = []
         if stats.inFlight > 0 { parts.append("\(stats.inFlight) in flight") }
         if stats.awaitingReceipt > 0 { parts.append("\(stats.awaitingReceipt) sent, awaiting the collector's receipt") }

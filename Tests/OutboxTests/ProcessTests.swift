@@ -25,6 +25,27 @@ import ReportModel
         #expect(obj["oldest_pending_at"] is String)
     }
 
+    @Test("status where no outbox exists yet says so, and creates neither the file nor its folder")
+    func statusWithoutAnOutboxCreatesNothing() throws {
+        let dir = TempDir()
+        let config = writeTestConfig(in: dir)
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "path = \"outbox.sqlite\"", with: "path = \"spool/outbox.sqlite\"")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let human = try tipskiosk(["status", "--config", config])
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.stdout.contains("outbox:        none yet at \(dir.file("spool/outbox.sqlite"))"), "\(human.stdout)")
+        #expect(human.stdout.contains("pending:       0"))
+        let json = try tipskiosk(["status", "--json", "--config", config])
+        let obj = try #require(jsonObject(json.stdout))
+        #expect(obj["pending"] as? Int == 0 && obj["next_seq"] as? Int == 1 && obj["gateway_running"] as? Bool == false)
+        #expect(access(dir.file("spool"), F_OK) != 0, "no folder made")
+        // Once something is stored, status reads the outbox as before.
+        #expect(try tipskiosk(["submit", "--config", config], input: submitLines(2)).status == 0)
+        let after = try #require(jsonObject(try tipskiosk(["status", "--json", "--config", config]).stdout))
+        #expect(after["pending"] as? Int == 2 && after["next_seq"] as? Int == 3)
+    }
+
     @Test func aBadLineRejectsTheWholeBatch() throws {
         let dir = TempDir()
         let config = writeTestConfig(in: dir)
