@@ -26,6 +26,7 @@ import TestSupport
             return parseReceipts(r.stdout)
         }
         func pending() throws -> Int? { try status(config)["pending"] as? Int }
+        func awaitingReceipt() throws -> Int { try status(config)["awaiting_receipt"] as? Int ?? 0 }
     }
 
     /// `n` submit lines for a kiosk whose categories follow a fixed pattern, so that a test knows the truth.
@@ -91,24 +92,33 @@ import TestSupport
         let collectorKills: Set<Int> = [Int.random(in: 1...3, using: &rng), Int.random(in: 5...8, using: &rng)]
         let brokerRestartAt = collectorKills.max()!
         for chunk in 0..<chunks {
+            let restartsBroker = chunk == brokerRestartAt
+            if restartsBroker {
+                // The collector goes away first, so that this chunk waits at the broker for it: the broker has
+                // acknowledged it, the kiosks wait for receipts. Then the broker (no persistence) restarts, and
+                // what it queued is gone: only the receipts' timeout brings it back.
+                central.collector.kill9()
+            }
             for (n, k) in kiosks.enumerated() {
                 let (data, counts) = Self.lines(perKiosk / chunks, from: chunk * perKiosk / chunks, kiosk: n)
                 _ = try k.submit(data)
                 truth.merge(counts, uniquingKeysWith: +)
+            }
+            if restartsBroker {
+                let queued = try waitUntil(timeout: 30) { try kiosks.allSatisfy { try $0.awaitingReceipt() > 0 } }
+                #expect(queued, "every kiosk has reports the broker acknowledged and the centre has not")
+                try broker.restart()
+                usleep(500_000)
+                try central.collector.start()
             }
             // A gateway killed at a random moment, restarted at once.
             usleep(UInt32.random(in: 20_000...200_000, using: &rng))
             let victim = kiosks[Int.random(in: 0..<3, using: &rng)]
             victim.gateway.kill9()
             try victim.gateway.start()
-            if collectorKills.contains(chunk) {
+            if collectorKills.contains(chunk) && !restartsBroker {
                 usleep(UInt32.random(in: 0...150_000, using: &rng))
                 central.collector.kill9()
-                if chunk == brokerRestartAt {
-                    // While the collector is away, the broker (no persistence) restarts: what it queued is gone.
-                    usleep(300_000)
-                    try broker.restart()
-                }
                 usleep(500_000)
                 try central.collector.start()
             }
