@@ -63,10 +63,9 @@ extension Outbox {
             }
         }
         return try write { () throws(SQLiteError) in
-            let deletes = !work.delete.isEmpty || !work.deleteRanges.isEmpty
             // Acknowledged seqs come mostly in runs (PUBACKs arrive in order): one statement a run. A run holds
             // exactly the seqs named, since seq is the key.
-            let ranges = Self.runs(of: work.delete) + work.deleteRanges
+            let ranges = DeliveryReceipt.ranges(of: work.delete) + work.deleteRanges
             if !ranges.isEmpty {
                 let r = try db.statement("DELETE FROM reports WHERE seq BETWEEN ? AND ?")
                 for range in ranges {
@@ -83,31 +82,12 @@ extension Outbox {
             let g = try db.statement("""
                 UPDATE gateway SET last_ack_at = coalesce(?, last_ack_at), sent_through = ?, updated_at = ? WHERE one = 1
                 """)
-            g.bind(1, deletes ? unixMillis : nil)
+            g.bind(1, ranges.isEmpty ? nil : unixMillis)
             g.bind(2, max(work.takeAfter, rows.last?.seq ?? 0))
             g.bind(3, unixMillis)
             try g.run()
             return rows
         }
-    }
-
-    /// The seqs as runs of consecutive numbers, lowest first (duplicates merged): [1, 2, 3, 7, 8] → [1...3, 7...8].
-    static func runs(of seqs: [Int64]) -> [ClosedRange<Int64>] {
-        guard !seqs.isEmpty else { return [] }
-        let sorted = seqs.sorted()
-        var result: [ClosedRange<Int64>] = []
-        var low = sorted[0], high = sorted[0]
-        for s in sorted.dropFirst() {
-            if s <= high + 1 {
-                high = max(high, s)
-            } else {
-                result.append(low...high)
-                low = s
-                high = s
-            }
-        }
-        result.append(low...high)
-        return result
     }
 
     /// Up to `limit` pending reports after `afterSeq`, oldest first (a read; inside the caller's transaction,

@@ -94,9 +94,9 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
 
     @Test("Delivered seqs are deleted as runs: exactly the seqs named, never a row between them")
     func deletesOnlyTheSeqsNamed() throws {
-        #expect(Outbox.runs(of: []) == [])
-        #expect(Outbox.runs(of: [7, 1, 2, 3, 8, 2]) == [1...3, 7...8])
-        #expect(Outbox.runs(of: [5]) == [5...5])
+        #expect(DeliveryReceipt.ranges(of: []) == [])
+        #expect(DeliveryReceipt.ranges(of: [7, 1, 2, 3, 8, 2]) == [1...3, 7...8])
+        #expect(DeliveryReceipt.ranges(of: [5]) == [5...5])
         let dir = TempDir()
         let o = try open(dir)
         try o.store((0..<10).map(draft))
