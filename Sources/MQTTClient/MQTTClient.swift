@@ -564,10 +564,6 @@ public final class MQTTClient {
     /// The folder of the system's trusted CA certificates (Debian's ca-certificates).
     public static let systemCAPath = "/etc/ssl/certs"
 
-    /// Why this client's connection failed, for `last_error` and the log: the text of the code of
-    /// ``MQTTClientDelegate/mqttDidDisconnect(_:reasonCode:)``, and for a TLS failure the broker, OpenSSL's reason,
-    /// why the certificate was not accepted (``TLSDiagnosis``: unknown issuer, expired, host name mismatch), and
-    /// the CA file. May make one short TLS connection of its own for that (at most a few seconds).
     /// Why ``connect()`` threw, for `last_error` and the log. On loopback the TLS handshake can fail inside
     /// `connect()` already: then the same words as after a handshake (``describeFailure(reasonCode:)``).
     public func describeConnectError(_ error: any Error) -> String {
@@ -577,6 +573,10 @@ public final class MQTTClient {
         return "\(error)"
     }
 
+    /// Why this client's connection failed, for `last_error` and the log: the text of the code of
+    /// ``MQTTClientDelegate/mqttDidDisconnect(_:reasonCode:)``, and for a TLS failure the broker, OpenSSL's reason,
+    /// why the certificate was not accepted (``TLSDiagnosis``: unknown issuer, expired, host name mismatch), and
+    /// the CA file. May make one short TLS connection of its own for that (at most a few seconds).
     public func describeFailure(reasonCode: Int32) -> String {
         guard reasonCode == Int32(MOSQ_ERR_TLS.rawValue), let tls = options.tls else {
             return Self.describeDisconnect(reasonCode: reasonCode)
