@@ -45,13 +45,10 @@ public enum DisplayWidth {
         return s.reduce(0) { $0 + of($1) }
     }
 
-    /// A scalar of one column that never joins another into one character: printable, below U+0300, not
-    /// the soft hyphen.
+    /// A scalar of one column that never joins another into one character: below U+0300 (no combining mark,
+    /// emoji or wide character is) and one column by `of(_:)` (printable, not the soft hyphen).
     @inline(__always)
-    static func isPlainLatin(_ s: Unicode.Scalar) -> Bool {
-        let v = s.value
-        return v >= 0x20 && v < 0x300 && !(0x7F..<0xA0).contains(v) && v != 0xAD
-    }
+    static func isPlainLatin(_ s: Unicode.Scalar) -> Bool { s.value < 0x300 && of(s) == 1 }
 
     /// The longest prefix of `s` that fits in `columns`.
     public static func truncate(_ s: String, to columns: Int) -> String {

@@ -43,7 +43,7 @@ public struct Texts: Sendable {
     /// The text for `key` in language number `language`, with `{name}` placeholders filled from `args`.
     public func string(_ key: String, _ language: Int, _ args: [String: String] = [:]) -> String {
         let pack = packs[min(max(0, language), packs.count - 1)]
-        var s = pack.strings[key] ?? swedish[key] ?? key
+        let s = pack.strings[key] ?? swedish[key] ?? key
         guard !args.isEmpty, s.utf8.contains(UInt8(ascii: "{")) else { return s }
         return Self.fill(s, args)
     }
