@@ -92,7 +92,7 @@ public final class Gateway: MQTTClientDelegate {
         self.outbox = outbox
         self.watchdog = watchdog
         let hardware = settings.config.hardware
-        self.light = hardware.statusLED.map { LEDClassLight(root: hardware.ledsRoot, name: $0) }
+        self.light = hardware.statusLEDFolder.map { LEDClassLight(folder: $0) }
         self.notifier = SystemdNotifier(environment: settings.environment)
         self.link = BrokerLink(protocolVersion: settings.config.mqtt.protocolVersion == 4 ? .v311 : .v5)
         let mqtt = settings.config.mqtt

@@ -20,9 +20,10 @@ public final class LEDClassLight {
     private var toldNoTimer = false
     private var toldFailure: StatusLight.State?
 
-    /// An LED at `<root>/<name>`. Reads `trigger` and `max_brightness`; writes nothing yet.
-    public init(root: String, name: String) {
-        folder = root.hasSuffix("/") ? root + name : root + "/" + name
+    /// The LED whose sysfs folder is `folder` (`[hardware]`'s `statusLEDFolder`, `<leds_root>/<status_led>`).
+    /// Reads `trigger` and `max_brightness`; writes nothing yet.
+    public init(folder: String) {
+        self.folder = folder
         let triggers = Self.read(folder + "/trigger") ?? ""
         hasTimerTrigger = Self.triggerNames(triggers).contains("timer")
         let max = (Self.read(folder + "/max_brightness") ?? "").filter { $0 != " " && $0 != "\n" }

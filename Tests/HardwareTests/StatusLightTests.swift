@@ -43,7 +43,7 @@ import TestSupport
 
     @Test func eachStateWritesTheLEDFiles() throws {
         let sysfs = try FakeLED(triggers: "[none] timer heartbeat")
-        let light = LEDClassLight(root: sysfs.root, name: "tips")
+        let light = LEDClassLight(folder: sysfs.root + "/tips")
         #expect(light.hasTimerTrigger)
         #expect(light.shown == nil)
 
@@ -62,7 +62,7 @@ import TestSupport
 
     @Test func writesOnlyWhenTheStateChanges() throws {
         let sysfs = try FakeLED(triggers: "[none] timer")
-        let light = LEDClassLight(root: sysfs.root, name: "tips")
+        let light = LEDClassLight(folder: sysfs.root + "/tips")
         light.show(.fastBlink)
         #expect(sysfs.delayOn == "125")
         // Something else writes the files; the same state again writes nothing.
@@ -76,7 +76,7 @@ import TestSupport
 
     @Test func withoutTheTimerTriggerItShowsSteady() throws {
         let sysfs = try FakeLED(triggers: "[none] heartbeat default-on", maxBrightness: "1")
-        let light = LEDClassLight(root: sysfs.root, name: "tips")
+        let light = LEDClassLight(folder: sysfs.root + "/tips")
         #expect(!light.hasTimerTrigger)
         light.show(.slowBlink)
         #expect(sysfs.trigger == "none" && sysfs.brightness == "1")
@@ -90,7 +90,7 @@ import TestSupport
         // A folder where delay_on should be: no user, not even root, can write it as a file.
         try FileManager.default.removeItem(atPath: sysfs.folder + "/delay_on")
         try FileManager.default.createDirectory(atPath: sysfs.folder + "/delay_on", withIntermediateDirectories: false)
-        let light = LEDClassLight(root: sysfs.root, name: "tips")
+        let light = LEDClassLight(folder: sysfs.root + "/tips")
         light.show(.slowBlink)
         #expect(light.shown == nil)
         try FileManager.default.removeItem(atPath: sysfs.folder + "/delay_on")
