@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Daemon
 import ReportModel
 
 /// Every text the visitor and staff see, per language, read from language files.
@@ -173,12 +174,7 @@ public struct Texts: Sendable {
 
     /// The folder of the built-in language files: the first of `builtInCandidates` that holds `sv.txt`.
     static func builtInDirectory() -> String? {
-        firstWithSwedish(builtInCandidates(executable: executablePath().map { URL(fileURLWithPath: $0) }))
-    }
-
-    /// This program's file (`/proc/self/exe`, symbolic links resolved).
-    static func executablePath() -> String? {
-        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        firstWithSwedish(builtInCandidates(executable: Daemon.executablePath().map { URL(fileURLWithPath: $0) }))
     }
 
     /// Where the built-in language files may be, in order:

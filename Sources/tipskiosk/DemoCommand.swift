@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -29,7 +30,7 @@ struct DemoCommand: ParsableCommand {
             printError("tipskiosk demo needs the mosquitto broker: sudo apt-get install mosquitto")
             throw Exit.unavailable
         }
-        let lagesbild = String(executablePath().split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")) + "/lagesbild"
+        let lagesbild = URL(fileURLWithPath: executablePath()).deletingLastPathComponent().appendingPathComponent("lagesbild").path
         guard FileManager.default.isExecutableFile(atPath: lagesbild) else {
             printError("tipskiosk demo needs the central program beside it, \(lagesbild): build both with ./scripts/demo")
             throw Exit.unavailable
@@ -239,9 +240,7 @@ func findProgram(_ name: String, extra: [String]) -> String? {
 }
 
 /// The path of this executable (for starting `tipskiosk gateway` and friends).
-func executablePath() -> String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-}
+func executablePath() -> String { Daemon.executablePath() ?? CommandLine.arguments[0] }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 func freeLoopbackPort() throws -> Int {
