@@ -615,10 +615,3 @@ public final class Gateway: MQTTClientDelegate {
         }
     }
 }
-
-extension String {
-    init(format1 value: Double) {
-        let tenths = Int((value * 10).rounded())
-        self = "\(tenths / 10).\(tenths % 10)"
-    }
-}

@@ -124,7 +124,7 @@ public final class ReceiptPrinter: @unchecked Sendable {
                 return "cannot write to it (\(String(cString: strerror(errno))))"
             }
             let left = timeoutSeconds - (monotonicSeconds() - lastProgress)
-            if left <= 0 { return "it took nothing for \(tenths(timeoutSeconds)) s (out of paper, or offline?)" }
+            if left <= 0 { return "it took nothing for \(String(format1: timeoutSeconds)) s (out of paper, or offline?)" }
             var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             _ = poll(&p, 1, Int32(min(left, 1) * 1000) + 1)
             if stoppedNow() { return "stopped" }
@@ -133,10 +133,4 @@ public final class ReceiptPrinter: @unchecked Sendable {
     }
 
     private func stoppedNow() -> Bool { condition.withLock { stopped } }
-
-    /// `seconds` with one decimal ("10.0").
-    private func tenths(_ seconds: Double) -> String {
-        let t = Int((seconds * 10).rounded())
-        return "\(t / 10).\(t % 10)"
-    }
 }

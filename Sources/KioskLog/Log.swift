@@ -55,3 +55,11 @@ public enum ExitStatus {
     public static let tempFail: Int32 = 75
     public static let config: Int32 = 78
 }
+
+extension String {
+    /// `value` with one decimal, for a person ("2.5", "10.0"): seconds to wait, a timeout.
+    public init(format1 value: Double) {
+        let tenths = Int((value * 10).rounded())
+        self = "\(tenths / 10).\(tenths % 10)"
+    }
+}
