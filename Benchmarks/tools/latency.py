@@ -8,27 +8,9 @@ usage: latency.py DB_ROWS SUB_LINES
 prints key=value lines: stored_to_puback_* and stored_to_received_* (p50, p99, max, mean, n) in ms.
 """
 import json
-import statistics
 import sys
 
-
-def pct(values, p):
-    v = sorted(values)
-    if not v:
-        return float("nan")
-    k = (len(v) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (k - lo)
-
-
-def report(name, values):
-    print(f"{name}_n={len(values)}")
-    if not values:
-        return
-    print(f"{name}_p50_ms={pct(values, 50):.2f}")
-    print(f"{name}_p99_ms={pct(values, 99):.2f}")
-    print(f"{name}_max_ms={max(values):.2f}")
-    print(f"{name}_mean_ms={statistics.mean(values):.2f}")
+from percentiles import report
 
 
 def main():
@@ -51,8 +33,8 @@ def main():
                 continue
             if ident in stored:
                 received.append(float(ts) * 1000 - stored[ident])
-    report("stored_to_puback", acked)
-    report("stored_to_received", received)
+    report("stored_to_puback", acked, 2)
+    report("stored_to_received", received, 2)
 
 
 if __name__ == "__main__":

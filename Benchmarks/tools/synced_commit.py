@@ -7,16 +7,10 @@ INSERT of a report-sized row; COMMIT, each timed alone. Prints key=value lines: 
 commit_p99_ms, commit_max_ms, commit_mean_ms; with --raw, each time in ms, one a line, instead.
 """
 import sqlite3
-import statistics
 import sys
 import time
 
-
-def pct(values, p):
-    v = sorted(values)
-    k = (len(v) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+from percentiles import report
 
 
 def main():
@@ -39,11 +33,7 @@ def main():
     if "--raw" in sys.argv[3:]:
         print("\n".join(f"{t:.4f}" for t in times))
         return
-    print(f"commit_n={n}")
-    print(f"commit_p50_ms={pct(times, 50):.3f}")
-    print(f"commit_p99_ms={pct(times, 99):.3f}")
-    print(f"commit_max_ms={max(times):.3f}")
-    print(f"commit_mean_ms={statistics.mean(times):.3f}")
+    report("commit", times)
 
 
 if __name__ == "__main__":

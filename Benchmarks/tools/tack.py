@@ -13,19 +13,13 @@ import os
 import pty
 import select
 import signal
-import statistics
 import struct
 import sys
 import time
 import fcntl
 import termios
 
-
-def pct(values, p):
-    v = sorted(values)
-    k = (len(v) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+from percentiles import report
 
 
 class Prompt:
@@ -97,11 +91,7 @@ def main():
         if raw:
             print("\n".join(f"{w:.4f}" for w in waits))
             return
-        print(f"tack_n={len(waits)}")
-        print(f"tack_p50_ms={pct(waits, 50):.3f}")
-        print(f"tack_p99_ms={pct(waits, 99):.3f}")
-        print(f"tack_max_ms={max(waits):.3f}")
-        print(f"tack_mean_ms={statistics.mean(waits):.3f}")
+        report("tack", waits)
     finally:
         p.stop()
 
