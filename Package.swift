@@ -54,7 +54,7 @@ let package = Package(
         // The staff PIN's PBKDF2 comes from OpenSSL's libcrypto (COpenSSL), which the kiosk links for TLS anyway.
         // The language files are found at run time (Texts.builtInDirectory), not as SwiftPM resources: the
         // generated resource accessor would link Foundation, and with it ICU, into the kiosk.
-        .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "Hardware", "Daemon", "Display", "COpenSSL"],
+        .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "KioskLog", "Hardware", "Daemon", "Display", "CLinux", "COpenSSL"],
                 exclude: ["Languages"]),
         .target(name: "LagesbildReport", dependencies: ["ReportModel"]),
         .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
