@@ -34,8 +34,12 @@ public struct RowPainter: Sendable {
     }
 
     /// The band's bytes for `cells`, from the left edge; the rest of the row is `background`.
+    ///
+    /// Each font row of a glyph is drawn once, on the band's first line of that row; its other `scale - 1`
+    /// lines are copies of it.
     public func paint(_ cells: [Cell], background: RGB) -> [UInt8] {
         let bpp = format.bytesPerPixel
+        let stride = self.stride
         var band = [UInt8](repeating: 0, count: stride * cell.height)
         band.withUnsafeMutableBytes { raw in
             @inline(__always) func put(_ x: Int, _ y: Int, _ value: UInt32) {
@@ -44,24 +48,34 @@ public struct RowPainter: Sendable {
                 else if bpp == 2 { raw.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: at, as: UInt16.self) }
                 else { for k in 0..<bpp { raw[at + k] = UInt8(truncatingIfNeeded: value >> UInt32(8 * k)) } }
             }
-            let fill = format.value(background)
-            for y in 0..<cell.height { for x in 0..<pixelWidth { put(x, y, fill) } }
+            let drawn = min(cells.count, columns)
             let scale = cell.scale
-            for (column, c) in cells.prefix(columns).enumerated() {
+            for (column, c) in cells.prefix(drawn).enumerated() {
                 let fg = format.value(c.foreground), bg = format.value(c.background)
                 let glyph = font.glyph(for: c.scalar)
                 let left = column * cell.width
                 for fy in 0..<font.height {
+                    let y = fy * scale
                     for fx in 0..<font.width {
                         let v = font.isSet(glyph, x: fx, y: fy) ? fg : bg
-                        for sy in 0..<scale { for sx in 0..<scale { put(left + fx * scale + sx, fy * scale + sy, v) } }
+                        for sx in 0..<scale { put(left + fx * scale + sx, y, v) }
                     }
                 }
                 if c.underline {
                     // Two font pixels high at the foot of the cell: plain to see, also on a glyph's descender.
-                    for y in max(0, cell.height - 2 * scale)..<cell.height {
+                    for y in Swift.stride(from: max(0, cell.height - 2 * scale), to: cell.height, by: scale) {
                         for x in left..<(left + cell.width) { put(x, y, fg) }
                     }
+                }
+            }
+            // The rest of the row, right of the cells, in the row's background.
+            let fill = format.value(background)
+            for fy in 0..<font.height { for x in (drawn * cell.width)..<pixelWidth { put(x, fy * scale, fill) } }
+            // Each drawn line, `scale - 1` times again below itself.
+            if scale > 1, let base = raw.baseAddress {
+                for fy in 0..<font.height {
+                    let first = base + fy * scale * stride
+                    for sy in 1..<scale { (first + sy * stride).copyMemory(from: first, byteCount: stride) }
                 }
             }
         }
