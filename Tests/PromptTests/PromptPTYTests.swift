@@ -430,7 +430,7 @@ import Glibc
     @Test func windowResizeRedraws() throws {
         let k = Kiosk()
         let pty = try k.start(rows: 24, columns: 30)
-        #expect(pty.waitForScreen(timeout: 5) { $0.contains("Polisen: 114 14") })
+        #expect(pty.waitForScreen(timeout: 5) { $0.contains { $0.trimmingCharacters(in: .whitespaces) == "Polisen: 114 14" } })
         pty.setWindowSize(rows: 30, columns: 100)
         #expect(pty.waitForScreen(timeout: 5) { $0.contains { $0.contains("Vid akut fara: ring 112   Polisen: 114 14") } })
         pty.signal(SIGTERM)
