@@ -119,8 +119,9 @@ public struct ScreenRenderer: Sendable {
         var firstRow = 0
         /// All its lines, once it has been cut (it may get rows back when a part after it went).
         var whole: [Frame.Line]? = nil
-        /// Once cut, when it goes altogether.
+        /// Once cut, when it gives way again, and how: cut further to `thenShrinkTo` lines, or (nil) go.
         var thenRank = Give.never
+        var thenShrinkTo: Int? = nil
     }
 
     /// The order in which the parts of a screen give way when it is short: the highest number first.
@@ -196,7 +197,7 @@ public struct ScreenRenderer: Sendable {
             let indent = 2 + DisplayWidth.of(keyText)
             let style: Frame.Style = selected ? .bold : .plain
             let rows = DisplayWidth.wrap(label, width: columnWidth - indent)
-            var lines = [Frame.Line(spans: [.init(selected ? ">" : " ", .bold), .init(keyText, .reverse), .init(" "),
+            var lines = [Frame.Line(spans: [.init(selected ? ">" : " ", style), .init(keyText, .reverse), .init(" "),
                                             .init(rows[0], style)], column: left)]
             lines += rows.dropFirst().map { Frame.Line($0, style, column: left + indent) }
             blocks.append(Block(lines: lines, rank: Give.never))
@@ -317,7 +318,10 @@ public struct ScreenRenderer: Sendable {
             }
             var text = wrap("\(t("review.text")): \(marked(flow.reportText ?? ""))")
             if text.count > Self.reviewTextLines { text = Self.cut(text, to: Self.reviewTextLines, end: body.upperBound) }
-            blocks.append(Block(lines: text, rank: Give.longText, shrinkTo: 1))
+            var textBlock = Block(lines: text, rank: Give.longText, shrinkTo: 2)
+            textBlock.thenRank = Give.lastResort // to one line only when nothing else is left
+            textBlock.thenShrinkTo = 1
+            blocks.append(textBlock)
             let contact: String = {
                 guard let c = flow.contact else { return t("review.anonymous") }
                 return [c.name, c.phone, c.email].compactMap { $0 }.joined(separator: ", ")
@@ -549,17 +553,21 @@ public struct ScreenRenderer: Sendable {
             let keep = parts[v].shrinkTo.map { max($0, before - (total - height)) } ?? 0
             if keep == 0 {
                 parts[v].lines = []
-            } else if keep < before {
-                parts[v].whole = parts[v].lines
-                cutOrder.append(v)
-                cut(&parts[v], to: keep)
+                parts[v].rank = Give.never
+            } else {
+                if keep < before {
+                    if parts[v].whole == nil { parts[v].whole = parts[v].lines; cutOrder.append(v) }
+                    cut(&parts[v], to: keep, from: parts[v].whole)
+                }
+                parts[v].rank = parts[v].thenRank
+                parts[v].shrinkTo = parts[v].thenShrinkTo
+                parts[v].thenRank = Give.never
+                parts[v].thenShrinkTo = nil
             }
-            parts[v].rank = keep == 0 ? Give.never : parts[v].thenRank
-            parts[v].thenRank = Give.never
             total -= before - parts[v].lines.count
         }
         // Rows freed by a part that went after another was cut go back to the cut ones, the last cut first.
-        for v in cutOrder.reversed() where total < height {
+        for v in cutOrder.reversed() where total < height && !parts[v].lines.isEmpty {
             let whole = parts[v].whole!, before = parts[v].lines.count
             cut(&parts[v], to: min(whole.count, before + height - total), from: whole)
             total += parts[v].lines.count - before
