@@ -192,11 +192,27 @@ public struct OutboxStats: Sendable, Equatable {
 
 /// What the gateway last said about the broker, kept in the outbox so that other processes can show it.
 public struct GatewayState: Sendable, Equatable {
-    /// The broker state to show: the gateway's word while it runs; once it stopped cleanly, "disconnected
-    /// (gateway stopped)"; when its process is gone without a word (killed), "unknown (gateway not running)".
+    /// What can be said of the broker: the gateway's word while it runs, or that the gateway stopped cleanly, or
+    /// that its process is gone without a word (killed).
+    public enum Shown: Sendable, Equatable {
+        case broker(String)
+        case gatewayStopped
+        case gatewayNotRunning
+    }
+
+    public var shown: Shown {
+        if broker == "stopped" { return .gatewayStopped }
+        return isGatewayRunning ? .broker(broker) : .gatewayNotRunning
+    }
+
+    /// The broker state in the words of `tipskiosk status`: the gateway's word while it runs; once it stopped
+    /// cleanly, "disconnected (gateway stopped)"; when its process is gone, "unknown (gateway not running)".
     public var brokerForDisplay: String {
-        if broker == "stopped" { return "disconnected (gateway stopped)" }
-        return isGatewayRunning ? broker : "unknown (gateway not running)"
+        switch shown {
+        case .broker(let word): word
+        case .gatewayStopped: "disconnected (gateway stopped)"
+        case .gatewayNotRunning: "unknown (gateway not running)"
+        }
     }
 
     /// Whether the process that wrote this still runs (a signal-0 probe of its pid).

@@ -1,8 +1,8 @@
 import Display
 
-/// A frame as rows of cells for the framebuffer display (`Display.Framebuffer`): each style in its colours,
-/// reverse lines across the whole width (as `FrameWriter` draws them on a terminal), a character as wide as two
-/// columns followed by a blank cell, and the cursor as an underline. Pure.
+/// A frame as rows of cells for the framebuffer display (`Display.Framebuffer`): the blank cells before a row's
+/// `column`, then each run in its style's colours, a character as wide as two columns followed by a blank cell,
+/// and the cursor as an underline. Pure.
 ///
 /// The colours are for a senior at a distance: light text on black, bold text in yellow, reverse black on
 /// white. Never grey on grey.
@@ -25,20 +25,21 @@ public enum FramePainter {
         var rows: [[Cell]] = []
         rows.reserveCapacity(frame.height)
         for (index, line) in frame.lines.prefix(frame.height).enumerated() {
-            let c = colours(line.style)
             var cells: [Cell] = []
             cells.reserveCapacity(frame.width)
-            for ch in line.text {
-                let w = DisplayWidth.of(ch)
-                guard w > 0, let scalar = ch.unicodeScalars.first, cells.count + w <= frame.width else { continue }
-                cells.append(Cell(scalar, foreground: c.foreground, background: c.background))
-                if w == 2 { cells.append(Cell(" ", foreground: c.foreground, background: c.background)) }
-            }
-            if line.style == .reverse {
-                while cells.count < frame.width { cells.append(Cell(" ", foreground: c.foreground, background: c.background)) }
+            let blank = Cell(" ", foreground: plain.foreground, background: plain.background)
+            while cells.count < min(line.column, frame.width) { cells.append(blank) }
+            for span in line.spans {
+                let c = colours(span.style)
+                for ch in span.text {
+                    let w = DisplayWidth.of(ch)
+                    guard w > 0, let scalar = ch.unicodeScalars.first, cells.count + w <= frame.width else { continue }
+                    cells.append(Cell(scalar, foreground: c.foreground, background: c.background))
+                    if w == 2 { cells.append(Cell(" ", foreground: c.foreground, background: c.background)) }
+                }
             }
             if let cursor = frame.cursor, cursor.row == index, cursor.column < frame.width {
-                while cells.count <= cursor.column { cells.append(Cell(" ", foreground: c.foreground, background: c.background)) }
+                while cells.count <= cursor.column { cells.append(blank) }
                 cells[cursor.column].underline = true
             }
             rows.append(cells)

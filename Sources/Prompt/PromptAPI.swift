@@ -66,15 +66,30 @@ public struct StaffSnapshot: Sendable, Equatable {
     public var oldestPendingAt: String?
     /// Reports the gateway gave up on.
     public var deadLetters: Int
-    /// `"connected"` / `"disconnected"` as the gateway last wrote it; nil when no gateway has written status.
-    public var broker: String?
+    /// The broker's state as the gateway last wrote it; nil when no gateway has written status.
+    public var broker: Broker?
     /// RFC 3339 time of the last PUBACK.
     public var lastAckAt: String?
-    /// Why the gateway is not connected (e.g. a TLS verification error), if it said so.
+    /// Why the gateway is not connected (e.g. a TLS verification error), if it said so: its own words, shown as
+    /// they are.
     public var lastError: String?
+    /// False when the outbox could not be opened (the figures are then zero).
+    public var outboxReadable: Bool
 
-    public init(pending: Int, oldestPendingAt: String? = nil, deadLetters: Int = 0, broker: String? = nil,
-                lastAckAt: String? = nil, lastError: String? = nil) {
+    /// The broker's state for the staff menu, each shown in the visitor's language.
+    public enum Broker: Sendable, Equatable {
+        case connected, connecting, disconnected
+        /// The gateway stopped cleanly.
+        case gatewayStopped
+        /// The gateway's process is gone without a word (killed).
+        case gatewayNotRunning
+        /// A word this version does not know, shown as it is.
+        case other(String)
+    }
+
+    public init(pending: Int, oldestPendingAt: String? = nil, deadLetters: Int = 0, broker: Broker? = nil,
+                lastAckAt: String? = nil, lastError: String? = nil, outboxReadable: Bool = true) {
+        self.outboxReadable = outboxReadable
         self.pending = pending
         self.oldestPendingAt = oldestPendingAt
         self.deadLetters = deadLetters

@@ -128,10 +128,19 @@ final class OutboxPromptStore: PromptStore {
     }
 
     func snapshot() -> StaffSnapshot {
-        guard let outbox = try? open() else { return StaffSnapshot(pending: 0, lastError: "the outbox cannot be opened") }
+        guard let outbox = try? open() else { return StaffSnapshot(pending: 0, outboxReadable: false) }
         let stats = try? outbox.stats()
         let g = outbox.gatewayState()
-        let broker = g?.brokerForDisplay
+        let broker: StaffSnapshot.Broker? = g.map {
+            switch $0.shown {
+            case .broker("connected"): .connected
+            case .broker("connecting"): .connecting
+            case .broker("disconnected"): .disconnected
+            case .broker(let word): .other(word)
+            case .gatewayStopped: .gatewayStopped
+            case .gatewayNotRunning: .gatewayNotRunning
+            }
+        }
         return StaffSnapshot(pending: stats?.pending ?? 0, oldestPendingAt: stats?.oldestPendingAt.map(outbox.clock.format),
                              deadLetters: stats?.deadLetters ?? 0, broker: broker,
                              lastAckAt: g?.lastAckAt.map(outbox.clock.format), lastError: g?.lastError)

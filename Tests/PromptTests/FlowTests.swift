@@ -325,7 +325,7 @@ import ReportModel
         let e = f.type("\r")
         #expect(e == [.refreshStaffSnapshot]) // nothing to store: no wrong PIN before
         #expect(f.step == .staffMenu && f.staffSession && f.pinEditor.isEmpty)
-        let snap = StaffSnapshot(pending: 3, oldestPendingAt: "t", deadLetters: 1, broker: "connected")
+        let snap = StaffSnapshot(pending: 3, oldestPendingAt: "t", deadLetters: 1, broker: .connected)
         _ = f.handle(.staffSnapshot(snap, eventLabel: "Mässan"), now: 0)
         #expect(f.snapshot == snap && f.eventLabel == "Mässan")
         #expect(f.type("1") == [.refreshStaffSnapshot])

@@ -71,7 +71,7 @@ final class MemoryStore: PromptStore, @unchecked Sendable { // used from one thr
     func snapshot() -> StaffSnapshot {
         lock.withLock {
             StaffSnapshot(pending: _stored.count, oldestPendingAt: _stored.isEmpty ? nil : "2026-05-01T10:00:00+02:00",
-                          deadLetters: 0, broker: "connected", lastAckAt: nil, lastError: nil)
+                          deadLetters: 0, broker: .connected, lastAckAt: nil, lastError: nil)
         }
     }
     func eventLabel() -> String? {

@@ -427,10 +427,97 @@ import Glibc
         #expect(pty.waitForExit(timeout: 10) != nil)
     }
 
+    /// The screen as a visitor sees it on a console of 40×15 (a big font on a small screen): the emergency line
+    /// the top row in reverse video across the whole width, the question first under it, every choice's key in
+    /// reverse video, the back hint and the step on the bottom row; nothing scrolled away.
+    static func expectScreen(_ pty: PseudoTerminal, question: String, choices: [String] = [], bottom: String? = nil,
+                             also: [String] = [], _ step: String) {
+        let ok = pty.waitForScreen(timeout: 5) { rows in
+            let trimmed = rows.map { $0.trimmingCharacters(in: .whitespaces) }
+            guard trimmed.first == "Vid akut fara: ring 112", rows.count == 15 else { return false }
+            guard let first = trimmed.dropFirst().first(where: { !$0.isEmpty }), question.hasPrefix(first) else { return false }
+            let words = trimmed.joined(separator: " ").split(separator: " ").joined(separator: " ")
+            for c in choices where !trimmed.contains(where: { $0.hasPrefix(c) }) { return false }
+            for a in also where !words.contains(a) { return false }
+            if let bottom, trimmed.last?.split(separator: " ").joined(separator: " ") != bottom { return false }
+            return true
+        }
+        #expect(ok, "\(step): \(pty.screenText)")
+        let reverse = pty.screenReverse
+        #expect(reverse[0].allSatisfy { $0 }, "\(step): the emergency line is not reverse across the width")
+        for (i, row) in pty.screen.enumerated() where i > 0 {
+            #expect(row.count <= 40 && (row.isEmpty || row.hasPrefix(" ")), "\(step): no margin on row \(i): \(row)")
+            for c in choices {
+                // " N " in reverse video at the start of the choice's row
+                guard row.trimmingCharacters(in: .whitespaces).hasPrefix(c), let at = row.range(of: " " + c.prefix(1) + " ")
+                else { continue }
+                let col = row.distance(from: row.startIndex, to: at.lowerBound)
+                #expect(reverse[i][col] && reverse[i][col + 1] && reverse[i][col + 2] && !reverse[i][col + 3], "\(step): key of \(c)")
+            }
+        }
+    }
+
+    @Test func everyStepFitsAConsoleOf40By15() throws {
+        let k = Kiosk(pinHash: testPINHash)
+        let pty = try k.start(rows: 15, columns: 40)
+        Self.expectScreen(pty, question: "Tipsa om något som känns otryggt",
+                          also: ["Tryck på valfri tangent för att börja.", "Tryck L för English"], "welcome")
+        pty.write("x")
+        let categories = ["1  Otrygg plats", "2  Narkotika, alkohol eller langning", "3  Grupper som skapar otrygghet",
+                          "4  Hot eller våld", "5  Stöld eller inbrott", "6  Bedrägeri", "7  Skadegörelse eller klotter",
+                          "8  Trafik", "9  Nätet och sociala medier", "0  Annat"]
+        Self.expectScreen(pty, question: "Vad handlar tipset om?", choices: categories,
+                          bottom: "Esc = ett steg tillbaka Steg 1 av 7", also: ["Tryck på en siffra."], "category")
+        pty.write("4")
+        Self.expectScreen(pty, question: "Var hände det?", choices: ["1  Ungdomsgården", "2  Centrum"],
+                          bottom: "Esc = ett steg tillbaka Steg 2 av 7",
+                          also: ["Skriv en siffra från listan, eller platsen, och tryck Enter."], "place")
+        pty.write("Torget vid busstationen\r")
+        Self.expectScreen(pty, question: "När hände det?", choices: ["1  Just nu", "2  I dag", "3  Den här veckan",
+                                                                     "4  Tidigare", "5  Vet inte"],
+                          bottom: "Esc = ett steg tillbaka Steg 3 av 7", "when")
+        pty.write("1")
+        Self.expectScreen(pty, question: "Är någon i fara just nu?",
+                          also: ["Ring 112.", "Tryck på valfri tangent för att fortsätta med tipset."], "danger")
+        pty.write(" ")
+        Self.expectScreen(pty, question: "Såg du det själv?",
+                          choices: ["1  Ja, jag såg det själv", "2  Nej, någon berättade det för mig", "3  Vill inte säga"],
+                          bottom: "Esc = ett steg tillbaka Steg 4 av 7", also: ["Enter = hoppa över frågan."], "source")
+        pty.write("1")
+        Self.expectScreen(pty, question: "Vad hände? Berätta med egna ord.", bottom: "Esc = ett steg tillbaka Steg 5 av 7",
+                          also: ["0/2000", "Tryck Enter när du är klar."], "text")
+        pty.write(String(repeating: "Två personer hotade en kompis vid busshållplatsen och tog hans mobil. ", count: 8) + "\r")
+        Self.expectScreen(pty, question: "Vill du att polisen ska kunna kontakta dig?",
+                          bottom: "Esc = ett steg tillbaka Steg 6 av 7", also: ["Vill du vara anonym: tryck bara Enter."], "contact")
+        pty.write("Sam 0701234567\r")
+        Self.expectScreen(pty, question: "Stämmer det här?", choices: ["1  Skicka tipset", "2  Ändra", "3  Släng tipset"],
+                          bottom: "Esc = ett steg tillbaka Steg 7 av 7",
+                          also: ["Om: Hot eller våld", "Var: Torget vid busstationen", "Vad: Två personer", "…",
+                                 "Kontakt: Sam, 0701234567"], "review")
+        pty.write("1")
+        Self.expectScreen(pty, question: "Tack för ditt tips!", also: ["Ditt nummer: 0001", "Tryck på valfri tangent."], "thanks")
+        #expect(try k.payloads().first?["place"] as? String == "Torget vid busstationen")
+        pty.write("q")
+        Self.expectScreen(pty, question: "Tipsa om något som känns otryggt", "welcome again")
+        pty.write(bytes: [0x01])
+        pty.write("*")
+        Self.expectScreen(pty, question: "Personal", also: ["Skriv PIN-koden och tryck Enter. Esc = avbryt.", "PERSONAL"], "PIN")
+        pty.write(testPIN + "\r")
+        Self.expectScreen(pty, question: "Personalmeny",
+                          choices: ["1  Uppdatera", "2  Ändra händelse", "3  Skriv in papperstips", "4  Lämna personalläget",
+                                    "5  Händelsen från inställningsfilen", "7  Ändra åldersgrupp"],
+                          also: ["Väntar på att skickas: 1", "Förbindelse med servern: okänd (ingen gateway har rapporterat)"],
+                          "staff menu")
+        pty.write("4")
+        Self.expectScreen(pty, question: "Tipsa om något som känns otryggt", "welcome after staff")
+        pty.signal(SIGTERM)
+        #expect(pty.waitForExit(timeout: 10) == .exited(0))
+    }
+
     @Test func windowResizeRedraws() throws {
         let k = Kiosk()
         let pty = try k.start(rows: 24, columns: 30)
-        #expect(pty.waitForScreen(timeout: 5) { $0.contains("Polisen: 114 14") })
+        #expect(pty.waitForScreen(timeout: 5) { $0.contains { $0.trimmingCharacters(in: .whitespaces) == "Polisen: 114 14" } })
         pty.setWindowSize(rows: 30, columns: 100)
         #expect(pty.waitForScreen(timeout: 5) { $0.contains { $0.contains("Vid akut fara: ring 112   Polisen: 114 14") } })
         pty.signal(SIGTERM)

@@ -216,7 +216,10 @@ import Glibc
 
     @Test func resizeRedrawsForTheNewWidth() throws {
         let p = try Running(Self.settings(), rows: 24, columns: 30)
-        #expect(p.pty.waitForScreen(timeout: 10) { $0.contains("Vid akut fara: ring 112") && $0.contains("Polisen: 114 14") })
+        #expect(p.pty.waitForScreen(timeout: 10) { rows in
+            let own = rows.map { $0.trimmingCharacters(in: .whitespaces) } // each on a row of its own
+            return own.contains("Vid akut fara: ring 112") && own.contains("Polisen: 114 14")
+        })
         p.pty.setWindowSize(rows: 30, columns: 100)
         kill(getpid(), SIGWINCH) // in-process the pty is nobody's controlling tty: deliver it ourselves
         #expect(p.pty.waitForScreen(timeout: 5) { $0.contains { $0.contains("Vid akut fara: ring 112   Polisen: 114 14") } })

@@ -184,6 +184,13 @@ public final class PseudoTerminal: @unchecked Sendable { // all mutable state is
     /// The screen as one string, rows joined with `\n`.
     public var screenText: String { screen.joined(separator: "\n") }
 
+    /// Per cell of the screen: drawn in reverse video.
+    public var screenReverse: [[Bool]] {
+        condition.lock()
+        defer { condition.unlock() }
+        return emulator.reverse
+    }
+
     /// Waits until `text` appears in the output after `since` (ANSI sequences removed). False on timeout, or
     /// as soon as the program has exited without having written it.
     @discardableResult
@@ -354,12 +361,15 @@ public final class PseudoTerminal: @unchecked Sendable { // all mutable state is
 
 /// A small terminal emulator, enough to know what a full-screen program shows: printable text (wide characters
 /// take two cells, combining marks join the cell before), CR, LF (scrolls), BS, cursor movement (CUP, CUU/CUD/
-/// CUF/CUB, CHA), erase in line/display, and the alternate screen (cleared on entry). Everything else (SGR,
-/// modes, OSC) is read and ignored.
+/// CUF/CUB, CHA), erase in line/display, the alternate screen (cleared on entry), and of SGR only reverse
+/// video (7 on; 27, 0 or none off), kept per cell. Everything else (other SGR, modes, OSC) is read and ignored.
 public struct TerminalScreen: Sendable {
     public private(set) var rows: Int
     public private(set) var columns: Int
     private var cells: [[String]]
+    /// Per cell: drawn in reverse video.
+    public private(set) var reverse: [[Bool]]
+    private var inverse = false
     private var row = 0
     private var column = 0
     private var state = 0 // 0 ground, 1 ESC, 2 CSI, 3 string (OSC…), 4 string saw ESC
@@ -370,6 +380,7 @@ public struct TerminalScreen: Sendable {
         self.rows = max(1, rows)
         self.columns = max(1, columns)
         cells = Array(repeating: Array(repeating: " ", count: max(1, columns)), count: max(1, rows))
+        reverse = Array(repeating: Array(repeating: false, count: max(1, columns)), count: max(1, rows))
     }
 
     /// The rows as strings, trailing blanks trimmed.
@@ -384,10 +395,12 @@ public struct TerminalScreen: Sendable {
     public mutating func resize(rows: Int, columns: Int) {
         let r = max(1, rows), c = max(1, columns)
         var new = Array(repeating: Array(repeating: " ", count: c), count: r)
+        var newReverse = Array(repeating: Array(repeating: false, count: c), count: r)
         for i in 0..<min(r, self.rows) {
-            for j in 0..<min(c, self.columns) { new[i][j] = cells[i][j] }
+            for j in 0..<min(c, self.columns) { new[i][j] = cells[i][j]; newReverse[i][j] = reverse[i][j] }
         }
         cells = new
+        reverse = newReverse
         self.rows = r
         self.columns = c
         row = min(row, r - 1)
@@ -451,6 +464,8 @@ public struct TerminalScreen: Sendable {
         if row == rows - 1 {
             cells.removeFirst()
             cells.append(Array(repeating: " ", count: columns))
+            reverse.removeFirst()
+            reverse.append(Array(repeating: false, count: columns))
         } else {
             row += 1
         }
@@ -480,7 +495,8 @@ public struct TerminalScreen: Sendable {
         }
         if column >= columns { column = columns - 1 } // no auto-wrap: the last column is overwritten
         cells[row][column] = String(ch)
-        if w == 2 && column + 1 < columns { cells[row][column + 1] = "" }
+        reverse[row][column] = inverse
+        if w == 2 && column + 1 < columns { cells[row][column + 1] = ""; reverse[row][column + 1] = inverse }
         column = min(columns, column + w)
     }
 
@@ -506,23 +522,28 @@ public struct TerminalScreen: Sendable {
             let mode = n.first ?? 0
             let c = min(column, columns)
             let range = mode == 0 ? c..<columns : mode == 1 ? 0..<min(columns, c + 1) : 0..<columns
-            for j in range { cells[row][j] = " " }
+            for j in range { cells[row][j] = " "; reverse[row][j] = false }
         case 0x4A: eraseDisplay(n.first ?? 0)
+        case 0x6D: // SGR: only reverse video is kept
+            for code in (body.isEmpty ? [0] : n) {
+                if code == 7 { inverse = true } else if code == 0 || code == 27 { inverse = false }
+            }
         default: break
         }
     }
 
     private mutating func eraseDisplay(_ mode: Int) {
         let blank = Array(repeating: " ", count: columns)
+        let plain = Array(repeating: false, count: columns)
         switch mode {
         case 0:
-            for j in min(column, columns)..<columns { cells[row][j] = " " }
-            for i in (row + 1)..<rows { cells[i] = blank }
+            for j in min(column, columns)..<columns { cells[row][j] = " "; reverse[row][j] = false }
+            for i in (row + 1)..<rows { cells[i] = blank; reverse[i] = plain }
         case 1:
-            for i in 0..<row { cells[i] = blank }
-            for j in 0..<min(columns, column + 1) { cells[row][j] = " " }
+            for i in 0..<row { cells[i] = blank; reverse[i] = plain }
+            for j in 0..<min(columns, column + 1) { cells[row][j] = " "; reverse[row][j] = false }
         default:
-            for i in 0..<rows { cells[i] = blank }
+            for i in 0..<rows { cells[i] = blank; reverse[i] = plain }
         }
     }
 }
