@@ -13,6 +13,8 @@
 //   Prompt           the visitor's terminal prompt (its state machine, `PromptFlow`, is pure).
 //   Display          the kiosk's screen in large type: Terminus bitmaps drawn on the framebuffer (fonts and
 //                    painting pure, `Framebuffer` the I/O).
+//   EmbedTexts, EmbedTextsPlugin
+//                    build time only: the prompt's Languages/*.txt compiled into the program as string literals.
 //   Hardware         the optional kiosk hardware: status light (LED class), hardware watchdog, receipt printer.
 //   CentralStore, Collector, LagesbildReport
 //                    the centre: its database, `lagesbild collect` and `feedback`, and the picture's renderers.
@@ -52,10 +54,14 @@ let package = Package(
         .target(name: "BrokerSettings", dependencies: ["KioskConfig", "MQTTClient"]),
         .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon", "Hardware"]),
         // The staff PIN's PBKDF2 comes from OpenSSL's libcrypto (COpenSSL), which the kiosk links for TLS anyway.
-        // The language files are found at run time (Texts.builtInDirectory), not as SwiftPM resources: the
-        // generated resource accessor would link Foundation, and with it ICU, into the kiosk.
+        // The built-in language files (Languages/sv.txt, en.txt) are compiled in by EmbedTextsPlugin as string
+        // literals, not SwiftPM resources: the generated resource accessor would link Foundation, and with it ICU,
+        // into the kiosk, and an installed program would need the files beside it.
         .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "KioskLog", "Hardware", "Daemon", "Display", "CLinux", "COpenSSL"],
-                exclude: ["Languages"]),
+                plugins: ["EmbedTextsPlugin"]),
+        // Build time only: the tool that turns each Languages/<tag>.txt into Swift source, and the plugin that runs it.
+        .executableTarget(name: "EmbedTexts"),
+        .plugin(name: "EmbedTextsPlugin", capability: .buildTool(), dependencies: ["EmbedTexts"]),
         .target(name: "LagesbildReport", dependencies: ["ReportModel"]),
         .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
         .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon"]),

@@ -184,7 +184,12 @@ public final class CentralStore {
                     try insert.run()
                     held[r.kiosk, default: []].append(r.seq)
                     if db.changes > 0 { fresh[r.kiosk, default: []].append(r.seq) }
-                    sites[r.kiosk] = r.site ?? sites[r.kiosk] ?? nil
+                    // A report without a site keeps the site an earlier report of this batch named.
+                    if let site = r.site {
+                        sites[r.kiosk] = site
+                    } else if sites[r.kiosk] == nil {
+                        sites.updateValue(nil, forKey: r.kiosk)
+                    }
                 }
                 for (kiosk, seqs) in fresh { try addRanges(kiosk: kiosk, seqs: seqs) }
                 let k = try db.statement("""

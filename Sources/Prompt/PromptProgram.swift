@@ -23,8 +23,8 @@ public enum PromptProgram {
     /// and the next frame replaces the unwritten rest with a whole screen; so the idle wipe always comes. Only one
     /// prompt can run in a process at a time (signal handlers are process-wide).
     ///
-    /// - Returns: the exit status: 0 after a hang-up or a terminating signal, 78 (`EX_CONFIG`) when no language
-    ///   file can be found, 74 (`EX_IOERR`) on another I/O error, 70 when a prompt already runs in this process.
+    /// - Returns: the exit status: 0 after a hang-up or a terminating signal, 78 (`EX_CONFIG`) when there are no
+    ///   Swedish texts (only a program built without `Languages/sv.txt` and no `sv.txt` in `language_dir`), 74 (`EX_IOERR`) on another I/O error, 70 when a prompt already runs in this process.
     public static func run(settings: PromptSettings, store: PromptStore, input: Int32, output: Int32) -> Int32 {
         let texts: Texts
         do {

@@ -3,7 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Daemon
 import ReportModel
 
 /// Every text the visitor and staff see, per language, read from language files.
@@ -27,8 +26,8 @@ import ReportModel
 ///   `language.direction = rtl` marks a right-to-left language.
 /// - Values are cleaned with `TextCleaner` (no control characters or escape sequences reach the screen).
 ///
-/// The built-in files are `Sources/Prompt/Languages/sv.txt` and `en.txt`; an installed program reads them from
-/// `<prefix>/share/tipskiosk/languages` (see `builtInCandidates`).
+/// The built-in languages are `Sources/Prompt/Languages/sv.txt` and `en.txt`, compiled into the program at build
+/// time (`builtInFiles`, by Plugins/EmbedTextsPlugin): no file is needed at run time, wherever the program is.
 /// A file in `[prompt] language_dir` adds a language (e.g. `ar.txt`, `so.txt`, `fa.txt`) or overrides
 /// single keys of a built-in one. Any key missing in a language falls back to Swedish.
 public struct Texts: Sendable {
@@ -119,91 +118,63 @@ public struct Texts: Sendable {
         return out
     }
 
-    /// Loads the built-in files and those of `directory`, offering `languages` (in that order) and then any
-    /// further language found in `directory`. Throws when not even Swedish can be found.
+    /// The built-in languages, parsed once: `Languages/<tag>.txt` as compiled into the program at build time
+    /// (`builtInFiles`, made by Plugins/EmbedTextsPlugin). No file is read for them at run time.
+    static let builtIn: [String: [String: String]] = builtInFiles.mapValues { parse($0).strings }
+
+    /// The tags of the built-in languages, Swedish first.
+    public static var builtInTags: [String] {
+        builtIn.keys.sorted { ($0 == "sv" ? 0 : 1, $0) < ($1 == "sv" ? 0 : 1, $1) }
+    }
+
+    /// The built-in texts and those of `directory`, offering `languages` (in that order) and then any further
+    /// language found in `directory`. Throws when there are no Swedish texts (only a program built without
+    /// `Languages/sv.txt` has none built in).
     public static func load(languages: [String], directory: String?) throws(LanguageLoadError) -> Texts {
-        let builtIn = builtInDirectory()
-        func file(_ dir: String?, _ tag: String) -> [String: String]? {
-            guard let dir, ReportDraft.isLanguageTag(tag),
-                  let data = FileManager.default.contents(atPath: dir + "/\(tag).txt"),
+        func file(_ tag: String) -> [String: String]? {
+            guard let directory, ReportDraft.isLanguageTag(tag),
+                  let data = FileManager.default.contents(atPath: directory + "/\(tag).txt"),
                   let content = String(data: data, encoding: .utf8) else { return nil }
             return parse(content).strings
         }
         func pack(_ tag: String) -> [String: String]? {
-            let base = file(builtIn, tag)
-            let extra = file(directory, tag)
+            let base = builtIn[tag]
+            let extra = file(tag)
             if base == nil && extra == nil { return nil }
             return (base ?? [:]).merging(extra ?? [:]) { _, new in new }
         }
         guard let swedish = pack("sv") else {
-            throw LanguageLoadError(message: "no Swedish language file (sv.txt) in \(builtIn ?? "the resource bundle")"
-                                    + (directory.map { " or \($0)" } ?? ""))
+            throw LanguageLoadError(message: "no Swedish texts: none are built into this program (it was built without "
+                                    + "Sources/Prompt/Languages/sv.txt), and "
+                                    + (directory.map { "there is no sv.txt in \($0) ([prompt] language_dir)" }
+                                       ?? "[prompt] language_dir is not set")
+                                    + "; set [prompt] language_dir to a folder with sv.txt")
         }
         var tags: [String] = []
         for t in languages where !tags.contains(t) { tags.append(t) }
-        if let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
-            for name in names.sorted() where name.hasSuffix(".txt") {
-                let t = String(name.dropLast(4))
-                if !tags.contains(t) { tags.append(t) }
-            }
-        }
+        for t in directoryTags(directory) where !tags.contains(t) { tags.append(t) }
         if tags.isEmpty { tags = ["sv"] }
         let packs = tags.compactMap { t in pack(t).map { LanguagePack(tag: t, strings: $0) } }
         return Texts(packs: packs, swedish: swedish)
     }
 
-    /// Which of `languages` have no text file (built in, or `<tag>.txt` in `directory`), and which files in
+    /// Which of `languages` have no texts (neither built in nor `<tag>.txt` in `directory`), and which files in
     /// `directory` are of a language not in `languages` (the prompt offers those after the listed ones).
     /// For `check-config`.
     public static func languageFiles(languages: [String], directory: String?) -> (missing: [String], unlisted: [String]) {
-        let builtIn = builtInDirectory()
-        func exists(_ dir: String?, _ tag: String) -> Bool {
-            guard let dir, ReportDraft.isLanguageTag(tag) else { return false }
-            return FileManager.default.fileExists(atPath: dir + "/\(tag).txt")
+        func exists(_ tag: String) -> Bool {
+            guard let directory, ReportDraft.isLanguageTag(tag) else { return false }
+            return FileManager.default.fileExists(atPath: directory + "/\(tag).txt")
         }
-        let missing = languages.filter { !exists(builtIn, $0) && !exists(directory, $0) }
-        var unlisted: [String] = []
-        if let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
-            for name in names.sorted() where name.hasSuffix(".txt") {
-                let tag = String(name.dropLast(4))
-                if !languages.contains(tag) { unlisted.append(tag) }
-            }
-        }
+        let missing = languages.filter { builtIn[$0] == nil && !exists($0) }
+        let unlisted = directoryTags(directory).filter { !languages.contains($0) }
         return (missing, unlisted)
     }
 
-    /// The folder of the built-in language files: the first of `builtInCandidates` that holds `sv.txt`.
-    static func builtInDirectory() -> String? {
-        firstWithSwedish(builtInCandidates(executable: Daemon.executablePath().map { URL(fileURLWithPath: $0) }))
-    }
-
-    /// Where the built-in language files may be, in order:
-    /// - `../share/tipskiosk/languages` from the executable's folder: the installed layout, where
-    ///   `/usr/bin/tipskiosk` finds `/usr/share/tipskiosk/languages` (the Debian package, docs/PACKAGING.md) and
-    ///   `/usr/local/bin/tipskiosk` finds `/usr/local/share/tipskiosk/languages`;
-    /// - `/usr/share/tipskiosk/languages` and `/usr/local/share/tipskiosk/languages`, for a copy of the program
-    ///   started from elsewhere;
-    /// - in a debug build only (`swift build`, `swift test`, the demo), the source folder
-    ///   (`Sources/Prompt/Languages`). A release build never looks there: an installed program must not depend
-    ///   on, or name, the folder it was built in (a release build run from the checkout, as `scripts/bench` does,
-    ///   names the folder in `[prompt] language_dir`).
-    ///
-    /// No SwiftPM resource bundle: its generated accessor would link Foundation (and ICU) into the program.
-    static func builtInCandidates(executable: URL?) -> [String] {
-        var candidates: [String] = []
-        if let folder = executable?.deletingLastPathComponent() {
-            candidates.append(folder.deletingLastPathComponent().appendingPathComponent("share/tipskiosk/languages").path)
-        }
-        candidates.append("/usr/share/tipskiosk/languages")
-        candidates.append("/usr/local/share/tipskiosk/languages")
-        #if DEBUG
-        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Languages").path)
-        #endif
-        return candidates
-    }
-
-    static func firstWithSwedish(_ folders: [String]) -> String? {
-        folders.first { FileManager.default.fileExists(atPath: $0 + "/sv.txt") }
+    /// The tags of the `<tag>.txt` files in `directory`, alphabetically.
+    static func directoryTags(_ directory: String?) -> [String] {
+        guard let directory, let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.sorted().filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) }
     }
 }
 

@@ -21,6 +21,7 @@ struct CheckConfigCommand: ParsableCommand {
             let files = Texts.languageFiles(languages: c.kiosk.languages, directory: c.prompt.languageDirectory)
             for tag in files.missing {
                 printError(c.problem("kiosk.languages", "\"\(tag)\" has no language file (\(tag).txt) among the built-in ones"
+                    + " (\(Texts.builtInTags.joined(separator: ", ")))"
                     + (c.prompt.languageDirectory.map { " or in \($0)" } ?? " (set [prompt] language_dir to a folder with it)")
                     + "; the prompt leaves it out").description)
             }

@@ -148,10 +148,22 @@ struct DemoCommand: ParsableCommand {
         var settings = PromptCommand.settings(for: config)
         settings.quitKey = .control("q")
         _ = PromptProgram.run(settings: settings, store: OutboxPromptStore(config: config), input: 0, output: 1)
-        // Give the last tip a moment to reach the collector before the picture is drawn.
+        // Give the last tip time to reach the collector before the picture is drawn (receipts are on: a report
+        // leaves the outbox only once the collector has committed it).
         let outbox = try config.openOutbox(role: .reader, verify: false, command: "demo")
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline, ((try? outbox.stats().pending) ?? 0) > 0 { usleep(50_000) }
+        var pending = (try? outbox.stats().pending) ?? 0
+        if pending > 0 {
+            print("waiting up to 15 s for the collector to confirm \(pending) report(s) …")
+            fflush(nil)
+            let deadline = Date().addingTimeInterval(15)
+            while Date() < deadline, pending > 0 {
+                usleep(50_000)
+                pending = (try? outbox.stats().pending) ?? pending
+            }
+            if pending > 0 {
+                print("\(pending) report(s) not confirmed by the collector yet; they stay in the outbox (\(configPath)).")
+            }
+        }
         print("demo ended.")
     }
 

@@ -11,11 +11,11 @@ import TestSupport
 
     static func report(kiosk: String = "k-1", seq: Int64, at: Int64, category: String = "drugs", place: String = "Centrum",
                        occurred: String = "today", age: String? = nil, event: String? = nil, id: String? = nil,
-                       text: String = "tips") -> ReceivedReport {
+                       text: String = "tips", site: String? = "Gården") -> ReceivedReport {
         let uuid = id ?? testID(seq: seq, kiosk: kiosk)
         let payload = #"{"schema":"tipskiosk.report.v1","id":"\#(uuid)","kiosk":"\#(kiosk)","seq":\#(seq),"text":"\#(text)"}"#
         return ReceivedReport(schema: reportSchema, id: uuid, kiosk: kiosk, seq: seq, submittedAt: at, category: category,
-                              place: place, occurred: occurred, ageGroup: age, site: "Gården", event: event, payload: payload)
+                              place: place, occurred: occurred, ageGroup: age, site: site, event: event, payload: payload)
     }
 
     static func batch(_ reports: [ReceivedReport]) -> CentralStore.Batch {
@@ -34,6 +34,19 @@ import TestSupport
         #expect(again == .init(held: ["k-1": [1, 2]], new: 1))
         #expect(again.duplicates == 1)
         #expect(try store.reportCount() == 2)
+    }
+
+    @Test("A kiosk's site is the one its reports name; a report without a site, later in the batch, keeps it")
+    func siteOfANewKiosk() throws {
+        let dir = TempDir("central")
+        let store = try CentralStore.open(path: dir.file("c.sqlite"))
+        _ = try store.commit(Self.batch([Self.report(kiosk: "k-9", seq: 1, at: Self.t0, site: "Gården"),
+                                         Self.report(kiosk: "k-9", seq: 2, at: Self.t0, site: nil),
+                                         Self.report(kiosk: "k-8", seq: 1, at: Self.t0, site: nil)]), at: Self.t0)
+        let period = Picture.Period(since: Self.t0 - Self.day, until: Self.t0 + 1, utcOffsetSeconds: 3600)
+        let kiosks = try store.picture(period: period, now: Self.t0, silentAfterHours: 24, includeText: false).kiosks
+        #expect(kiosks.first { $0.id == "k-9" }?.site == "Gården")
+        #expect(kiosks.first { $0.id == "k-8" }.map { $0.site == nil } == true)
     }
 
     @Test("Seq ranges merge as reports arrive out of order; gaps close when late reports come")

@@ -95,7 +95,7 @@ import ReportModel
         let gw = GatewayProcess(config: config, log: dir.file("gateway.log"))
         try gw.start()
         defer { gw.terminate() }
-        #expect(try waitUntil(timeout: 10) { gw.log.contains("moved it aside to") }, "gateway log:\n\(gw.log)")
+        #expect(waitUntil(timeout: 10) { gw.log.contains("moved it aside to") }, "gateway log:\n\(gw.log)")
         let s = try status(config)
         let aside = try #require(s["recovered_from"] as? String)
         #expect(FileManager.default.fileExists(atPath: aside), "the damaged file is kept")

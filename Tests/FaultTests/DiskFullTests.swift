@@ -172,7 +172,7 @@ struct DiskFullTests {
         let input = Pipe()
         p.standardInput = input
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = try #require(FileHandle(forWritingAtPath: errFile))
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errFile))
         try p.run()
         try input.fileHandleForWriting.write(contentsOf: submitLines(1, from: 10))
         try input.fileHandleForWriting.close()

@@ -182,7 +182,7 @@ import TestSupport
         _ = try waitUntil(timeout: 5) { try status(config)["pending"] as? Int == 0 }
         usleep(1_200_000)   // the rate-limited refresh after the drain
         gw.kill9()
-        #expect(try waitUntil(timeout: 10) { sub.lines.last?.contains(#""state":"offline""#) == true }, "\(sub.lines)")
+        #expect(waitUntil(timeout: 10) { sub.lines.last?.contains(#""state":"offline""#) == true }, "\(sub.lines)")
         // A new subscriber gets the retained offline message.
         let late = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/status/test-kiosk-1"], format: "%r %p")
         let retained = late.waitFor(count: 1, timeout: 5)
@@ -199,7 +199,7 @@ import TestSupport
         try gw.start()
         #expect(try waitUntil(timeout: 10) { try status(config)["broker"] as? String == "connected" })
         #expect(gw.terminate() == 0)
-        #expect(try waitUntil(timeout: 5) { sub.lines.last?.contains(#""state":"offline""#) == true })
+        #expect(waitUntil(timeout: 5) { sub.lines.last?.contains(#""state":"offline""#) == true })
         let last = try #require(sub.lines.last.flatMap(Received.init))
         #expect(last.object["pending"] as? Int == 0, "a clean stop reports its real numbers")
         #expect(try status(config)["broker"] as? String == "disconnected (gateway stopped)")

@@ -59,20 +59,46 @@ import Testing
         #expect(t.packs[2].name == "Soomaali")
     }
 
-    /// The installed layout (docs/PACKAGING.md): a program in `<prefix>/bin` finds the language files in
-    /// `<prefix>/share/tipskiosk/languages`, with no resource bundle beside it.
-    @Test func installedProgramFindsTheLanguageFilesUnderShare() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("prefix-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let languages = root.appendingPathComponent("usr/share/tipskiosk/languages")
-        try FileManager.default.createDirectory(at: languages, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("usr/bin"), withIntermediateDirectories: true)
-        let executable = root.appendingPathComponent("usr/bin/tipskiosk")
-        let candidates = Texts.builtInCandidates(executable: executable)
-        #expect(Texts.firstWithSwedish(candidates) != languages.path) // no sv.txt there yet
-        try "language.name = Svenska\n".write(to: languages.appendingPathComponent("sv.txt"), atomically: true, encoding: .utf8)
-        #expect(Texts.firstWithSwedish(candidates) == languages.path)
-        #expect(candidates.firstIndex(of: languages.path)! < candidates.firstIndex(of: "/usr/share/tipskiosk/languages")!)
+    /// The built-in languages are compiled in (Plugins/EmbedTextsPlugin): exactly the files of
+    /// Sources/Prompt/Languages, byte for byte, and parsed they give the same texts as the files, without a problem.
+    @Test func compiledInTextsAreTheLanguageFiles() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/Prompt/Languages").standardized
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".txt") }
+        let tags = Set(names.map { String($0.dropLast(4)) })
+        #expect(tags == ["sv", "en"])
+        #expect(Set(Texts.builtInFiles.keys) == tags)
+        #expect(Texts.builtInTags == ["sv", "en"])
+        for tag in tags {
+            let content = try String(contentsOf: folder.appendingPathComponent("\(tag).txt"), encoding: .utf8)
+            #expect(Texts.builtInFiles[tag] == content, "\(tag): the compiled-in text differs from \(tag).txt")
+            #expect(Array(Texts.builtInFiles[tag]?.utf8 ?? "".utf8) == Array(content.utf8))
+            let parsed = Texts.parse(content)
+            #expect(parsed.problems.isEmpty, "\(tag).txt: \(parsed.problems)")
+            #expect(Texts.builtIn[tag] == parsed.strings)
+            #expect(parsed.strings.count > 80)
+        }
+        // What the program loads without any folder is what the files say.
+        let t = try Texts.load(languages: ["sv", "en"], directory: nil)
+        #expect(t.packs.map(\.tag) == ["sv", "en"])
+        #expect(t.packs[0].strings == Texts.builtIn["sv"])
+        #expect(t.packs[1].strings == Texts.builtIn["en"])
+        #expect(t.string("welcome.language", 0, ["language": t.packs[1].name]) == "Tryck L för English")
+    }
+
+    /// For check-config: a configured language neither built in nor in the folder is missing; a file in the folder
+    /// of a language that is not configured is unlisted.
+    @Test func languageFilesForCheckConfig() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lang-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let none = Texts.languageFiles(languages: ["sv", "en", "ar"], directory: nil)
+        #expect(none.missing == ["ar"] && none.unlisted.isEmpty)
+        try "language.name = العربية\n".write(to: dir.appendingPathComponent("ar.txt"), atomically: true, encoding: .utf8)
+        try "language.name = Suomi\n".write(to: dir.appendingPathComponent("fi.txt"), atomically: true, encoding: .utf8)
+        let files = Texts.languageFiles(languages: ["sv", "en", "ar", "so"], directory: dir.path)
+        #expect(files.missing == ["so"])
+        #expect(files.unlisted == ["fi"])
     }
 }
 
