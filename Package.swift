@@ -11,6 +11,7 @@
 //   BrokerSettings   the `[mqtt]` table as the client's options: one mapping for the kiosk and the centre.
 //   Gateway          the kiosk's daemon: outbox -> MQTT, receipts, the centre's feedback, status, systemd notify.
 //   Prompt           the visitor's terminal prompt (its state machine, `PromptFlow`, is pure).
+//   Speech           spoken prompts: libespeak-ng opened with dlopen at run time, off the prompt's thread.
 //   Hardware         the optional kiosk hardware: status light (LED class), hardware watchdog, receipt printer.
 //   CentralStore, Collector, LagesbildReport
 //                    the centre: its database, `lagesbild collect` and `feedback`, and the picture's renderers.
@@ -50,13 +51,15 @@ let package = Package(
         // The staff PIN's PBKDF2 comes from OpenSSL's libcrypto (COpenSSL), which the kiosk links for TLS anyway.
         // The language files are found at run time (Texts.builtInDirectory), not as SwiftPM resources: the
         // generated resource accessor would link Foundation, and with it ICU, into the kiosk.
-        .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "Hardware", "Daemon", "COpenSSL"],
+        // libespeak-ng is opened with dlopen only when `[prompt] speech = true`: nothing new is linked.
+        .target(name: "Speech", dependencies: ["Hardware", "KioskLog"]),
+        .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "Hardware", "Daemon", "COpenSSL", "Speech"],
                 exclude: ["Languages"]),
         .target(name: "LagesbildReport", dependencies: ["ReportModel"]),
         .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
         .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon"]),
         .executableTarget(name: "tipskiosk", dependencies: [
-            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux", "Hardware",
+            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux", "Hardware", "Speech",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lagesbild", dependencies: [
@@ -70,7 +73,7 @@ let package = Package(
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "Delivery", "ReportModel", "TestSupport", "tipskiosk"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "BrokerSettings", "KioskConfig", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Delivery", "Outbox", "TestSupport", "tipskiosk"]),
-        .testTarget(name: "PromptTests", dependencies: ["Prompt", "Outbox", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "PromptTests", dependencies: ["Prompt", "Speech", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "TestSupport"]),
         .testTarget(name: "CollectorTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),

@@ -65,6 +65,9 @@ public struct Configuration: Sendable, Equatable {
     public struct PromptOptions: Sendable, Equatable {
         public var staffPINHash: String?
         public var languageDirectory: String?
+        /// `speech`: read each screen's question and choices aloud with espeak-ng (libespeak-ng, opened at
+        /// run time); never what the visitor typed. Off by default.
+        public var speech = false
     }
 
     public var kiosk: Kiosk
@@ -147,7 +150,8 @@ public struct Configuration: Sendable, Equatable {
             staffPINHash: r.string("prompt", "staff_pin_hash", check: { h in
                 h.isEmpty || h.hasPrefix("pbkdf2-sha256$") ? nil : "must be made by `tipskiosk hash-pin` (pbkdf2-sha256$…)"
             }).flatMap { $0.isEmpty ? nil : $0 },
-            languageDirectory: r.path("prompt", "language_dir", baseDir: baseDir, mustExist: true)
+            languageDirectory: r.path("prompt", "language_dir", baseDir: baseDir, mustExist: true),
+            speech: r.bool("prompt", "speech") ?? false
         )
         let hardware = r.hardware(baseDir: baseDir)
         r.warnUnknown(known: Self.knownKeys)
@@ -176,7 +180,7 @@ public struct Configuration: Sendable, Equatable {
         "storage": ["path", "max_pending"],
         "mqtt": ["host", "port", "topic_prefix", "qos", "keepalive_s", "username", "password_file", "ca_file",
                  "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
-        "prompt": ["staff_pin_hash", "language_dir"],
+        "prompt": ["staff_pin_hash", "language_dir", "speech"],
         "hardware": Hardware.keys,
         "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days"],
     ]

@@ -29,6 +29,9 @@ public struct PromptSettings: Sendable {
     /// `[hardware] receipt_printer`: an ESC/POS printer (or file) that gets a receipt after each stored tip
     /// (`ReceiptText`), written from a thread of its own so that it never holds up "Tack". Nil: none.
     public var receiptPrinter: String? = nil
+    /// `[prompt] speech`: read each screen's question and choices aloud (`SpeechScript`, `Speaker`), never
+    /// what the visitor typed. Off by default.
+    public var speech = false
 
     public init(kioskID: String, site: String, languages: [String] = ["sv", "en"], idleTimeoutSeconds: Int = 90,
                 places: [String] = [], staffPINHash: String? = nil, languageDirectory: String? = nil,

@@ -33,6 +33,8 @@ public struct ScreenRenderer: Sendable {
     public let texts: Texts
     public let places: [String]
     public let site: String
+    /// `[prompt] speech = true`: visitor screens show the key that reads them aloud again (`speech.hint`).
+    public var speechHint = false
 
     public init(texts: Texts, places: [String], site: String) {
         self.texts = texts
@@ -305,6 +307,7 @@ public struct ScreenRenderer: Sendable {
         var footer: [Frame.Line] = [Frame.Line("")]
         if flow.step.number != nil && flow.step != .storing { footer += wrapped(t("back")) }
         if visitor { footer += wrapped(t("anonymous")) }
+        if visitor && speechHint { footer += wrapped(t("speech.hint")) }
 
         return assemble(width: width, height: height, header: header, top: top, field: field,
                         counter: fieldCounter, bottom: bottom, footer: footer)

@@ -38,6 +38,7 @@ struct PromptCommand: ParsableCommand {
         let store = OutboxPromptStore(config: config)
         var settings = Self.settings(for: config)
         settings.receiptPrinter = config.hardware.receiptPrinter
+        settings.speech = config.prompt.speech
         if demo { settings.quitKey = .control("q") }
         let locked = Self.lockConsoleSwitching(fd: 0)
         let status = PromptProgram.run(settings: settings, store: store, input: 0, output: 1)

@@ -1,0 +1,128 @@
+import Glibc
+import Hardware
+import KioskLog
+
+/// Speaks the prompt's texts aloud with espeak-ng, from a thread of its own: `say` and `stop` only leave a
+/// request and return (no I/O, no waiting), so speech never delays a key or "Tack".
+///
+/// The thread opens libespeak-ng (`ESpeak`) when the speaker is made, for asynchronous playback to the system's
+/// default audio device. A newer request replaces one not yet taken; each request first cancels what is still
+/// being spoken (`espeak_Cancel`), so an old screen's speech never runs on. When the library, its data or the
+/// audio device is missing, one line is logged and every request is dropped: the visitor's flow never depends on
+/// speech.
+public final class Speaker: @unchecked Sendable {
+    public enum State: Sendable, Equatable {
+        case starting
+        case ready
+        case unavailable(String)
+    }
+
+    private enum Request {
+        case say(text: String, language: String)
+        case stop
+    }
+
+    private let condition = ThreadCondition()
+    // Guarded by `condition`.
+    private var pending: Request?
+    private var shutDown = false
+    private var _state: State = .starting
+    /// Spoken-to requests done by the thread, for tests that wait for one.
+    private var _handled = 0
+
+    /// The respelling of each language tag (`Respelling`).
+    private let respellings: [String: Respelling]
+    /// Words per minute (espeak's default is 175; a little slower reads better to a passer-by).
+    public let rate: Int32
+
+    /// Starts the speaker's thread, which opens libespeak-ng at once (nothing waits for it).
+    public init(respellings: [String: Respelling], rate: Int32 = 160) {
+        self.respellings = respellings
+        self.rate = rate
+        if !ThreadCondition.detach({ [self] in self.work() }) {
+            _state = .unavailable("no thread for speech")
+            Log.warning("speech: no thread for speech; the prompt runs without speech")
+        }
+    }
+
+    public var state: State { condition.withLock { _state } }
+    var handled: Int { condition.withLock { _handled } }
+
+    /// Speaks `text` in the voice of `language` (a BCP 47 tag; its first part names the espeak-ng voice),
+    /// cutting off what is being said. Returns at once.
+    public func say(_ text: String, language: String) {
+        post(.say(text: text, language: language))
+    }
+
+    /// Stops what is being said. Returns at once.
+    public func stop() { post(.stop) }
+
+    /// Ends the thread (what is being said is cut off).
+    public func shutdown() {
+        condition.withLock {
+            shutDown = true
+            condition.signal()
+        }
+    }
+
+    private func post(_ r: Request) {
+        condition.lock()
+        if case .unavailable = _state {
+            condition.unlock()
+            return
+        }
+        pending = r
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The voice espeak-ng knows for a language tag: its first part (`sv`, `en`, `sv-FI` → `sv`).
+    public static func voice(for language: String) -> String {
+        String(language.split(separator: "-").first ?? "sv").lowercased()
+    }
+
+    private func work() {
+        let lib: ESpeak
+        do {
+            lib = try ESpeak.open(mode: .playback).0
+            _ = lib.setParameter(ESpeak.parameterRate, rate, 0)
+            condition.withLock { _state = .ready }
+        } catch {
+            condition.withLock {
+                _state = .unavailable(error.description)
+                pending = nil
+            }
+            Log.warning("speech: \(error); the prompt runs without speech")
+            return
+        }
+        var voice: String?
+        var missingVoices: Set<String> = []
+        while true {
+            condition.lock()
+            while pending == nil && !shutDown { condition.wait() }
+            let request = pending
+            pending = nil
+            let end = shutDown
+            condition.unlock()
+            _ = lib.cancel()
+            if end { return }
+            if case .say(let text, let language)? = request {
+                let wanted = Self.voice(for: language)
+                if voice != wanted {
+                    if lib.setVoiceByName(wanted) == 0 {
+                        voice = wanted
+                    } else if missingVoices.insert(wanted).inserted {
+                        Log.warning("speech: espeak-ng has no voice \"\(wanted)\"; texts in \(language) are not read aloud")
+                    }
+                }
+                if voice == wanted {
+                    let spoken = (respellings[language] ?? Respelling(rules: [])).apply(text)
+                    _ = spoken.withCString { p in
+                        lib.synth(p, strlen(p) + 1, 0, ESpeak.positionCharacter, 0, ESpeak.charsUTF8 | ESpeak.phonemes, nil, nil)
+                    }
+                }
+            }
+            condition.withLock { _handled += 1 }
+        }
+    }
+}
