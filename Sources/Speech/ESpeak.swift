@@ -153,6 +153,33 @@ public final class ESpeak: @unchecked Sendable {
             + "hardware/systemd/tipskiosk-prompt.service.d/speech.conf)"
     }
 
+    // MARK: - Synthesis that plays nothing
+
+    /// Guards `discardAbandon`, `discardedSamples`.
+    private static let discardLock = ThreadCondition()
+    nonisolated(unsafe) private static var discardAbandon = false
+    nonisolated(unsafe) private static var discardedSamples = 0
+
+    /// Abandons (or no longer abandons) the synthesis in progress of `.synchronous` speech that plays nothing.
+    static func setAbandon(_ value: Bool) { discardLock.withLock { discardAbandon = value } }
+
+    /// Synthesises `text` and throws the sound away, on the calling thread (a box without a sound card, where a
+    /// benchmark or a test wants the synthesis's real work beside the prompt). Stops early when `setAbandon(true)`.
+    /// Returns the number of samples made.
+    func synthesizeDiscarding(_ text: String) -> Int {
+        ESpeak.discardLock.withLock { ESpeak.discardedSamples = 0 }
+        setSynthCallback { _, count, _ in
+            ESpeak.discardLock.withLock {
+                if count > 0 { ESpeak.discardedSamples += Int(count) }
+                return ESpeak.discardAbandon ? 1 : 0
+            }
+        }
+        _ = text.withCString { p in
+            synth(p, strlen(p) + 1, 0, ESpeak.positionCharacter, 0, ESpeak.charsUTF8 | ESpeak.phonemes, nil, nil)
+        }
+        return ESpeak.discardLock.withLock { ESpeak.discardedSamples }
+    }
+
     // MARK: - Synthesis to memory
 
     nonisolated(unsafe) private static var collected: [Int16] = []

@@ -34,11 +34,18 @@ public final class Speaker: @unchecked Sendable {
     private let respellings: [String: Respelling]
     /// Words per minute (espeak's default is 175; a little slower reads better to a passer-by).
     public let rate: Int32
+    /// Synthesise, but play nothing (`TIPSKIOSK_SPEECH_OUTPUT=discard`): for a box without a sound card where a
+    /// benchmark or a test wants the synthesis's real work beside the prompt. The log then tells (debug) how
+    /// many seconds of sound each utterance made, never its words.
+    public let discard: Bool
+    public static let outputEnvironment = "TIPSKIOSK_SPEECH_OUTPUT"
 
     /// Starts the speaker's thread, which opens libespeak-ng at once (nothing waits for it).
-    public init(respellings: [String: Respelling], rate: Int32 = 160) {
+    public init(respellings: [String: Respelling], rate: Int32 = 160,
+                discard: Bool = getenv(Speaker.outputEnvironment).map { String(cString: $0) == "discard" } ?? false) {
         self.respellings = respellings
         self.rate = rate
+        self.discard = discard
         if !ThreadCondition.detach({ [self] in self.work() }) {
             _state = .unavailable("no thread for speech")
             Log.warning("speech: no thread for speech; the prompt runs without speech")
@@ -72,6 +79,7 @@ public final class Speaker: @unchecked Sendable {
             return
         }
         pending = r
+        if discard { ESpeak.setAbandon(true) }
         condition.signal()
         condition.unlock()
     }
@@ -83,8 +91,9 @@ public final class Speaker: @unchecked Sendable {
 
     private func work() {
         let lib: ESpeak
+        let sampleRate: Int32
         do {
-            lib = try ESpeak.open(mode: .playback).0
+            (lib, sampleRate) = try ESpeak.open(mode: discard ? .synchronous : .playback)
             _ = lib.setParameter(ESpeak.parameterRate, rate, 0)
             condition.withLock { _state = .ready }
         } catch {
@@ -103,8 +112,9 @@ public final class Speaker: @unchecked Sendable {
             let request = pending
             pending = nil
             let end = shutDown
+            if discard { ESpeak.setAbandon(false) }
             condition.unlock()
-            _ = lib.cancel()
+            if !discard { _ = lib.cancel() }
             if end { return }
             if case .say(let text, let language)? = request {
                 let wanted = Self.voice(for: language)
@@ -117,8 +127,13 @@ public final class Speaker: @unchecked Sendable {
                 }
                 if voice == wanted {
                     let spoken = (respellings[language] ?? Respelling(rules: [])).apply(text)
-                    _ = spoken.withCString { p in
-                        lib.synth(p, strlen(p) + 1, 0, ESpeak.positionCharacter, 0, ESpeak.charsUTF8 | ESpeak.phonemes, nil, nil)
+                    if discard {
+                        let samples = lib.synthesizeDiscarding(spoken)
+                        Log.debug("speech: \(String(format1: Double(samples) / Double(max(1, sampleRate)))) s of sound in \(wanted) (played nowhere)")
+                    } else {
+                        _ = spoken.withCString { p in
+                            lib.synth(p, strlen(p) + 1, 0, ESpeak.positionCharacter, 0, ESpeak.charsUTF8 | ESpeak.phonemes, nil, nil)
+                        }
                     }
                 }
             }
