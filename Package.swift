@@ -52,7 +52,7 @@ let package = Package(
         // The language files are found at run time (Texts.builtInDirectory), not as SwiftPM resources: the
         // generated resource accessor would link Foundation, and with it ICU, into the kiosk.
         // libespeak-ng is opened with dlopen only when `[prompt] speech = true`: nothing new is linked.
-        .target(name: "Speech", dependencies: ["Hardware", "KioskLog"]),
+        .target(name: "Speech", dependencies: ["Hardware", "KioskLog", "Daemon"]),
         .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "Hardware", "Daemon", "COpenSSL", "Speech"],
                 exclude: ["Languages"]),
         .target(name: "LagesbildReport", dependencies: ["ReportModel"]),

@@ -272,12 +272,15 @@ struct PromptLoop {
         speechDue = false
         defer { speechByKey = false }
         guard let speech, let speaker else { return }
-        let action = speech.action(from: spokenCue, to: flow, byKey: speechByKey)
+        let decision = speech.decision(from: spokenCue, to: flow, byKey: speechByKey)
         spokenCue = SpeechScript.Cue(flow)
-        switch action {
+        switch decision {
         case .none: break
         case .stop: speaker.stop()
-        case .say(let u): speaker.say(u.text, language: u.language)
+        case .screen, .notice:
+            // The words are made on the speaker's thread, from a copy of the state.
+            let state = flow
+            speaker.say { speech.words(decision, state).map { ($0.text, $0.language) } }
         }
     }
 
@@ -285,7 +288,8 @@ struct PromptLoop {
     /// welcome screen it does not start a tip).
     func repeatsSpeech(_ key: Key) -> Bool {
         guard let speech, let speaker, key == SpeechScript.repeatKey, !flow.step.isStaff else { return false }
-        if let u = speech.utterance(for: flow) { speaker.say(u.text, language: u.language) }
+        let state = flow
+        speaker.say { speech.utterance(for: state).map { ($0.text, $0.language) } }
         return true
     }
 

@@ -46,22 +46,52 @@ public struct SpeechScript: Sendable {
         self.renderer = renderer
     }
 
+    /// What a change of the flow's state calls for, decided on the prompt's thread (cheap: no words are made).
+    public enum Decision: Sendable, Equatable {
+        case none
+        case stop
+        /// Read the new screen (after the notice on it, if any).
+        case screen
+        /// Read the new notice on the same screen.
+        case notice
+    }
+
     /// What to do after the flow moved from `old` (the cue last spoken or silenced) to `flow`; `byKey`: a key of
     /// the visitor's brought the change (not a timer).
-    public func action(from old: Cue, to flow: PromptFlow, byKey: Bool) -> Action {
+    public func decision(from old: Cue, to flow: PromptFlow, byKey: Bool) -> Decision {
         let new = Cue(flow)
         guard new != old else { return .none }
         let newScreen = new.step != old.step || new.language != old.language
         if flow.step.isStaff { return newScreen && !old.step.isStaff ? .stop : .none }
         if newScreen {
             guard byKey else { return .stop }
-            if flow.step == .storing { return .none }   // "Tack" comes next; the review's words may run on
-            guard var u = utterance(for: flow) else { return .stop }
-            if let n = noticeUtterance(flow) { u.text = n.text + " " + u.text }
-            return .say(u)
+            return flow.step == .storing ? .none : .screen   // storing: "Tack" comes next; the review's words run on
         }
-        if byKey, let n = noticeUtterance(flow) { return .say(n) }
-        return .none
+        return byKey && noticeUtterance(flow) != nil ? .notice : .none
+    }
+
+    /// The words a decision says (made by the speaker's thread, off the prompt's): nil for none and stop.
+    public func words(_ decision: Decision, _ flow: PromptFlow) -> Utterance? {
+        switch decision {
+        case .none, .stop:
+            return nil
+        case .notice:
+            return noticeUtterance(flow)
+        case .screen:
+            guard var u = utterance(for: flow) else { return nil }
+            if let n = noticeUtterance(flow) { u.text = n.text + " " + u.text }
+            return u
+        }
+    }
+
+    /// `decision` and its `words` in one (for tests).
+    public func action(from old: Cue, to flow: PromptFlow, byKey: Bool) -> Action {
+        let d = decision(from: old, to: flow, byKey: byKey)
+        switch d {
+        case .none: return .none
+        case .stop: return .stop
+        case .screen, .notice: return words(d, flow).map { .say($0) } ?? .stop
+        }
     }
 
     /// The words of the notice on the screen (wrong key, nothing typed, the store's refusal …), if any.

@@ -167,17 +167,20 @@ public final class ESpeak: @unchecked Sendable {
     /// benchmark or a test wants the synthesis's real work beside the prompt). Stops early when `setAbandon(true)`.
     /// Returns the number of samples made.
     func synthesizeDiscarding(_ text: String) -> Int {
-        ESpeak.discardLock.withLock { ESpeak.discardedSamples = 0 }
-        setSynthCallback { _, count, _ in
-            ESpeak.discardLock.withLock {
-                if count > 0 { ESpeak.discardedSamples += Int(count) }
-                return ESpeak.discardAbandon ? 1 : 0
+        // Under the library's lock: `synthesizeToMemory` may run on another thread of the process (tests).
+        ESpeak.lock.withLock {
+            ESpeak.discardLock.withLock { ESpeak.discardedSamples = 0 }
+            setSynthCallback { _, count, _ in
+                ESpeak.discardLock.withLock {
+                    if count > 0 { ESpeak.discardedSamples += Int(count) }
+                    return ESpeak.discardAbandon ? 1 : 0
+                }
             }
+            _ = text.withCString { p in
+                synth(p, strlen(p) + 1, 0, ESpeak.positionCharacter, 0, ESpeak.charsUTF8 | ESpeak.phonemes, nil, nil)
+            }
+            return ESpeak.discardLock.withLock { ESpeak.discardedSamples }
         }
-        _ = text.withCString { p in
-            synth(p, strlen(p) + 1, 0, ESpeak.positionCharacter, 0, ESpeak.charsUTF8 | ESpeak.phonemes, nil, nil)
-        }
-        return ESpeak.discardLock.withLock { ESpeak.discardedSamples }
     }
 
     // MARK: - Synthesis to memory

@@ -1,3 +1,4 @@
+import Daemon
 import Glibc
 import Hardware
 import KioskLog
@@ -17,8 +18,11 @@ public final class Speaker: @unchecked Sendable {
         case unavailable(String)
     }
 
+    /// Makes the words to say (text and language tag), on the speaker's thread; nil: say nothing.
+    public typealias Words = @Sendable () -> (text: String, language: String)?
+
     private enum Request {
-        case say(text: String, language: String)
+        case say(Words, at: Double)
         case stop
     }
 
@@ -27,8 +31,8 @@ public final class Speaker: @unchecked Sendable {
     private var pending: Request?
     private var shutDown = false
     private var _state: State = .starting
-    /// Spoken-to requests done by the thread, for tests that wait for one.
-    private var _handled = 0
+    /// Counts requests, so that the thread sees a newer one while it waits.
+    private var generation = 0
 
     /// The respelling of each language tag (`Respelling`).
     private let respellings: [String: Respelling]
@@ -39,6 +43,10 @@ public final class Speaker: @unchecked Sendable {
     /// many seconds of sound each utterance made, never its words.
     public let discard: Bool
     public static let outputEnvironment = "TIPSKIOSK_SPEECH_OUTPUT"
+    /// Speech starts this long after its request: a key within it (a visitor going on at once) replaces the
+    /// words before any are made, so quick keys never meet synthesis on the CPU; what was being said stops at
+    /// once all the same. Well under the time a person takes to look at a new screen.
+    public static let settleSeconds = 0.15
 
     /// Starts the speaker's thread, which opens libespeak-ng at once (nothing waits for it).
     public init(respellings: [String: Respelling], rate: Int32 = 160,
@@ -53,12 +61,12 @@ public final class Speaker: @unchecked Sendable {
     }
 
     public var state: State { condition.withLock { _state } }
-    var handled: Int { condition.withLock { _handled } }
 
-    /// Speaks `text` in the voice of `language` (a BCP 47 tag; its first part names the espeak-ng voice),
-    /// cutting off what is being said. Returns at once.
-    public func say(_ text: String, language: String) {
-        post(.say(text: text, language: language))
+    /// Speaks what `words` makes (on the speaker's thread: the caller's thread only hands it over), in the
+    /// voice of its language (a BCP 47 tag; its first part names the espeak-ng voice), cutting off what is
+    /// being said. Returns at once.
+    public func say(_ words: @escaping Words) {
+        post(.say(words, at: monotonicSeconds()))
     }
 
     /// Stops what is being said. Returns at once.
@@ -79,6 +87,7 @@ public final class Speaker: @unchecked Sendable {
             return
         }
         pending = r
+        generation += 1
         if discard { ESpeak.setAbandon(true) }
         condition.signal()
         condition.unlock()
@@ -111,12 +120,21 @@ public final class Speaker: @unchecked Sendable {
             while pending == nil && !shutDown { condition.wait() }
             let request = pending
             pending = nil
+            let taken = generation
             let end = shutDown
             if discard { ESpeak.setAbandon(false) }
             condition.unlock()
             if !discard { _ = lib.cancel() }
             if end { return }
-            if case .say(let text, let language)? = request {
+            guard case .say(let words, let postedAt)? = request else { continue }
+            // Settle: a newer request (or the end) within `settleSeconds` replaces this one unspoken.
+            let due = postedAt + Self.settleSeconds
+            let replaced: Bool = condition.withLock {
+                while generation == taken && !shutDown && monotonicSeconds() < due { _ = condition.wait(untilMonotonic: due) }
+                return generation != taken || shutDown
+            }
+            if replaced { continue }
+            if case let (text, language)? = words() {
                 let wanted = Self.voice(for: language)
                 if voice != wanted {
                     if lib.setVoiceByName(wanted) == 0 {
@@ -137,7 +155,6 @@ public final class Speaker: @unchecked Sendable {
                     }
                 }
             }
-            condition.withLock { _handled += 1 }
         }
     }
 }

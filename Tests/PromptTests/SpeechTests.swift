@@ -279,6 +279,37 @@ import ReportModel
         #expect(phonemes.count < plain.count * 2, "[[ak'u-t]] is read as phonemes")
     }
 
+    /// Quick keys never meet synthesis: a request replaced within `settleSeconds` is never made into words,
+    /// and the words are made on the speaker's thread.
+    @Test(.enabled(if: RealSpeechTests.library == nil, "libespeak-ng1 is not installed (apt-get install libespeak-ng1)"))
+    func aNewerRequestReplacesOneNotYetSpoken() throws {
+        final class Made: @unchecked Sendable {
+            let lock = NSLock()
+            var words: [String] = []
+            var onCallerThread = false
+        }
+        let made = Made()
+        let speaker = Speaker(respellings: [:], discard: true)
+        defer { speaker.shutdown() }
+        let caller = pthread_self()
+        speaker.say {
+            made.lock.withLock { made.words.append("A") }
+            return ("Vad handlar tipset om?", "sv")
+        }
+        speaker.say {
+            made.lock.withLock {
+                made.words.append("B")
+                made.onCallerThread = pthread_equal(pthread_self(), caller) != 0
+            }
+            return ("Var hände det?", "sv")
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while made.lock.withLock({ made.words.isEmpty }), Date() < deadline { usleep(10_000) }
+        #expect(made.lock.withLock { made.words } == ["B"])
+        #expect(made.lock.withLock { !made.onCallerThread })
+        #expect(speaker.state == .ready)
+    }
+
     @Test func voiceOfALanguageTag() {
         #expect(Speaker.voice(for: "sv") == "sv")
         #expect(Speaker.voice(for: "en") == "en")
