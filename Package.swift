@@ -15,6 +15,7 @@
 //                    painting pure, `Framebuffer` the I/O).
 //   EmbedTexts, EmbedTextsPlugin
 //                    build time only: the prompt's Languages/*.txt compiled into the program as string literals.
+//   Speech           spoken prompts: libespeak-ng opened with dlopen at run time, off the prompt's thread.
 //   Hardware         the optional kiosk hardware: status light (LED class), hardware watchdog, receipt printer.
 //   CentralStore, Collector, LagesbildReport
 //                    the centre: its database, `lagesbild collect` and `feedback`, and the picture's renderers.
@@ -57,7 +58,9 @@ let package = Package(
         // The built-in language files (Languages/sv.txt, en.txt) are compiled in by EmbedTextsPlugin as string
         // literals, not SwiftPM resources: the generated resource accessor would link Foundation, and with it ICU,
         // into the kiosk, and an installed program would need the files beside it.
-        .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "KioskLog", "Hardware", "Daemon", "Display", "CLinux", "COpenSSL"],
+        // libespeak-ng is opened with dlopen only when `[prompt] speech = true`: nothing new is linked.
+        .target(name: "Speech", dependencies: ["Hardware", "KioskLog", "Daemon"]),
+        .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "KioskLog", "Hardware", "Daemon", "Display", "CLinux", "COpenSSL", "Speech"],
                 plugins: ["EmbedTextsPlugin"]),
         // Build time only: the tool that turns each Languages/<tag>.txt into Swift source, and the plugin that runs it.
         .executableTarget(name: "EmbedTexts"),
@@ -66,7 +69,7 @@ let package = Package(
         .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
         .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon"]),
         .executableTarget(name: "tipskiosk", dependencies: [
-            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux", "Hardware",
+            "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux", "Hardware", "Speech",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lagesbild", dependencies: [
@@ -80,7 +83,7 @@ let package = Package(
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "Delivery", "ReportModel", "TestSupport", "tipskiosk"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "BrokerSettings", "KioskConfig", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Delivery", "Outbox", "TestSupport", "tipskiosk"]),
-        .testTarget(name: "PromptTests", dependencies: ["Prompt", "Outbox", "TestSupport", "tipskiosk"]),
+        .testTarget(name: "PromptTests", dependencies: ["Prompt", "Speech", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "DisplayTests", dependencies: ["Display"]),
         .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "TestSupport"]),

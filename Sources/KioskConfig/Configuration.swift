@@ -67,6 +67,9 @@ public struct Configuration: Sendable, Equatable {
         public var languageDirectory: String?
         /// `display`: where the prompt draws on a Linux virtual console.
         public var display: PromptDisplay = .auto
+        /// `speech`: read each screen's question and choices aloud with espeak-ng (libespeak-ng, opened at
+        /// run time); never what the visitor typed. Off by default.
+        public var speech = false
     }
 
     public var kiosk: Kiosk
@@ -153,7 +156,8 @@ public struct Configuration: Sendable, Equatable {
             display: r.string("prompt", "display", check: { v in
                 PromptDisplay(rawValue: v) == nil
                     ? "\"\(v)\" is not one of " + PromptDisplay.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ") : nil
-            }).flatMap(PromptDisplay.init(rawValue:)) ?? .auto
+            }).flatMap(PromptDisplay.init(rawValue:)) ?? .auto,
+            speech: r.bool("prompt", "speech") ?? false
         )
         let hardware = r.hardware(baseDir: baseDir)
         r.warnUnknown(known: Self.knownKeys)
@@ -182,7 +186,7 @@ public struct Configuration: Sendable, Equatable {
         "storage": ["path", "max_pending"],
         "mqtt": ["host", "port", "topic_prefix", "qos", "keepalive_s", "username", "password_file", "ca_file",
                  "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
-        "prompt": ["staff_pin_hash", "language_dir", "display"],
+        "prompt": ["staff_pin_hash", "language_dir", "display", "speech"],
         "hardware": Hardware.keys,
         "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days"],
     ]

@@ -33,6 +33,9 @@ public struct PromptSettings: Sendable {
     /// `[prompt] display`: on a Linux virtual console with a framebuffer, large type drawn on it (`.auto`), or
     /// the console's own font (`.terminal`).
     public var display: PromptDisplay = .auto
+    /// `[prompt] speech`: read each screen's question and choices aloud (`SpeechScript`, `Speaker`), never
+    /// what the visitor typed. Off by default.
+    public var speech = false
 
     public init(kioskID: String, site: String, languages: [String] = ["sv", "en"], idleTimeoutSeconds: Int = 90,
                 places: [String] = [], staffPINHash: String? = nil, languageDirectory: String? = nil,

@@ -2,6 +2,7 @@ import Display
 import Hardware
 import KioskLog
 import ReportModel
+import Speech
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -88,8 +89,13 @@ public enum PromptProgram {
             printer?.waitUntilIdle(seconds: 2)
             printer?.stop()
         }
+        // Speech: its own thread opens libespeak-ng now (a missing library or audio device is one log line, and
+        // the prompt runs on without speech).
+        let speaker = settings.speech ? Speaker(respellings: Dictionary(
+            texts.packs.map { ($0.tag, Respelling(strings: $0.strings)) }, uniquingKeysWith: { a, _ in a })) : nil
+        defer { speaker?.shutdown() }
         var loop = PromptLoop(settings: settings, texts: texts, store: store, device: device, signals: signals,
-                              printer: printer, screen: screen)
+                              printer: printer, screen: screen, speaker: speaker)
         return loop.run()
     }
 }
@@ -107,6 +113,14 @@ struct PromptLoop {
     let screen: Framebuffer?
     /// A tip was stored: its receipt is due once the thanks screen is drawn.
     var receiptDue = false
+    /// `[prompt] speech`: the speaker and what each screen says; nil without speech.
+    let speaker: Speaker?
+    let speech: SpeechScript?
+    /// The state last spoken (or silenced); the flow changed since: speech is due once the frame is drawn,
+    /// `speechByKey` when a key brought the change.
+    var spokenCue: SpeechScript.Cue
+    var speechDue = false
+    var speechByKey = false
     var flow: PromptFlow
     var decoder = KeyDecoder()
     var writer = FrameWriter()
@@ -144,19 +158,24 @@ struct PromptLoop {
     }
 
     init(settings: PromptSettings, texts: Texts, store: PromptStore, device: TerminalDevice, signals: SignalSetup,
-         printer: ReceiptPrinter? = nil, screen: Framebuffer? = nil) {
+         printer: ReceiptPrinter? = nil, screen: Framebuffer? = nil, speaker: Speaker? = nil) {
         self.printer = printer
         self.screen = screen
+        self.speaker = speaker
         self.device = device
         self.signals = signals
         self.store = store
         self.quitKey = settings.quitKey
-        self.renderer = ScreenRenderer(texts: texts, places: settings.places, site: settings.site)
+        var renderer = ScreenRenderer(texts: texts, places: settings.places, site: settings.site)
+        renderer.speechHint = speaker != nil
+        self.renderer = renderer
+        self.speech = speaker == nil ? nil : SpeechScript(renderer: renderer)
         let config = FlowConfig(languageTags: texts.packs.map(\.tag), places: settings.places,
                                 idleTimeoutMillis: Int64(max(1, settings.idleTimeoutSeconds)) * 1000,
                                 thanksMillis: Int64(max(1, settings.thanksSeconds)) * 1000,
                                 staffPINHash: settings.staffPINHash, ageGroup: store.ageGroup())
         self.flow = PromptFlow(config: config, now: monotonicMillis())
+        self.spokenCue = SpeechScript.Cue(flow)
         self.size = screen.map { (rows: $0.rows, columns: $0.columns) } ?? device.size()
     }
 
@@ -165,6 +184,7 @@ struct PromptLoop {
         while true {
             if dirty { draw() } // (after a stall that ended, draw asks for one more, whole screen)
             if receiptDue { printReceipt() }
+            if speechDue { speak() }
             if upkeepDue {
                 upkeepDue = false
                 store.upkeep()
@@ -207,6 +227,7 @@ struct PromptLoop {
                     lastByteAt = monotonicMillis()
                     for key in decoder.feed(buffer[0..<n]) {
                         if let quitKey, key == quitKey { return 0 }
+                        if repeatsSpeech(key) { continue }
                         apply(.key(key))
                     }
                     dirty = true
@@ -220,7 +241,7 @@ struct PromptLoop {
             }
             let later = monotonicMillis()
             if let p = decoder.pendingTimeoutMillis, later - lastByteAt >= Int64(p) {
-                for key in decoder.flush() { apply(.key(key)) }
+                for key in decoder.flush() where !repeatsSpeech(key) { apply(.key(key)) }
                 dirty = true
             }
             if let d = flow.nextDeadline(now: later), later >= d {
@@ -268,6 +289,33 @@ struct PromptLoop {
         printer.submit(ESCPOS.bytes(for: receipt))
     }
 
+    /// After the frame is drawn: what the change of screen means for the speech (`SpeechScript.action`), handed
+    /// to the speaker's thread (it returns at once).
+    mutating func speak() {
+        speechDue = false
+        defer { speechByKey = false }
+        guard let speech, let speaker else { return }
+        let decision = speech.decision(from: spokenCue, to: flow, byKey: speechByKey)
+        spokenCue = SpeechScript.Cue(flow)
+        switch decision {
+        case .none: break
+        case .stop: speaker.stop()
+        case .screen, .notice:
+            // The words are made on the speaker's thread, from a copy of the state.
+            let state = flow
+            speaker.say { speech.words(decision, state).map { ($0.text, $0.language) } }
+        }
+    }
+
+    /// With speech on, the repeat key (F1) on a visitor screen reads it again and goes no further (on the
+    /// welcome screen it does not start a tip).
+    func repeatsSpeech(_ key: Key) -> Bool {
+        guard let speech, let speaker, key == SpeechScript.repeatKey, !flow.step.isStaff else { return false }
+        let state = flow
+        speaker.say { speech.utterance(for: state).map { ($0.text, $0.language) } }
+        return true
+    }
+
     func restartIsDue(now: Int64) -> Bool { lastRestart.map { now - $0 >= Self.restartEveryMillis } ?? true }
 
     /// Writes what is queued. On a stall, restarts output (at most every `restartEveryMillis`) and tries once
@@ -299,6 +347,10 @@ struct PromptLoop {
 
     /// Hands one event to the flow and carries out its effects (which may answer with more events).
     mutating func apply(_ event: FlowEvent) {
+        if speaker != nil {
+            speechDue = true
+            if case .key = event { speechByKey = true }
+        }
         var queue = [event]
         while !queue.isEmpty {
             let e = queue.removeFirst()

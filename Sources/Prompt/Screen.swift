@@ -87,6 +87,8 @@ public struct ScreenRenderer: Sendable {
     public let texts: Texts
     public let places: [String]
     public let site: String
+    /// `[prompt] speech = true`: visitor screens show the key that reads them aloud again (`speech.hint`).
+    public var speechHint = false
 
     /// The widest the text column gets, in cells.
     public static let maxColumn = 64
@@ -423,6 +425,8 @@ public struct ScreenRenderer: Sendable {
             } else {
                 footer.append(Block(lines: wrap(t("anonymous")), rank: Give.anonymity))
             }
+            // With speech on, how to hear it again (the voice says so too, so it may give way).
+            if speechHint { footer.append(Block(lines: wrap(t("speech.hint")), rank: Give.anonymity)) }
         }
         if !policeOnTop { footer.append(Block(lines: wrap(police), rank: Give.police)) }
         let back = flow.step.number != nil && flow.step != .storing ? t("back") : nil

@@ -3,6 +3,7 @@ import ArgumentParser
 import KioskConfig
 import KioskLog
 import Prompt
+import Speech
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,8 +30,11 @@ struct CheckConfigCommand: ParsableCommand {
                 printError(c.problem("prompt.language_dir", "\(tag).txt: \"\(tag)\" is not in [kiosk] languages; the prompt "
                     + "offers it after the languages listed there (add it to the list to choose its place)").description)
             }
+            if c.prompt.speech, let why = ESpeak.checkLibrary() {
+                printError(c.problem("prompt.speech", "\(why); the prompt runs without speech (install libespeak-ng1)").description)
+            }
             print("\(path): ok (kiosk \(c.kiosk.id), outbox \(c.storage.path), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : "")"
-                  + (c.hardware.summary.map { "; \($0)" } ?? "") + ")")
+                  + (c.hardware.summary.map { "; \($0)" } ?? "") + (c.prompt.speech ? "; speech on" : "") + ")")
         } catch {
             for e in error.errors + error.warnings { printError(e.description) }
             throw Exit.config

@@ -79,6 +79,7 @@ extension PromptCommand {
                                       staffPINHash: config.prompt.staffPINHash,
                                       languageDirectory: config.prompt.languageDirectory)
         settings.display = config.prompt.display
+        settings.speech = config.prompt.speech
         return settings
     }
 }

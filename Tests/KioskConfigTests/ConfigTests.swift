@@ -68,6 +68,33 @@ import TestSupport
         }
     }
 
+    @Test func speechIsOffUnlessSetAndMustBeABoolean() throws {
+        let base = "[kiosk]\nid = \"k\"\nsite = \"s\"\n[prompt]\n"
+        #expect(try Configuration.parse(text: base, path: "t.toml").prompt.speech == false)
+        #expect(try Configuration.parse(text: base + "speech = true\n", path: "t.toml").prompt.speech == true)
+        #expect(try Configuration.parse(text: base + "speech = false\n", path: "t.toml").prompt.speech == false)
+        #expect(try Configuration.parse(text: base + "speech = true\n", path: "t.toml").warnings.isEmpty)
+        do {
+            _ = try Configuration.parse(text: base + "speech = \"yes\"\n", path: "t.toml")
+            Issue.record("accepted speech = \"yes\"")
+        } catch {
+            #expect(error.errors.map(\.description) == ["t.toml:5: prompt.speech: must be true or false"])
+        }
+    }
+
+    @Test func checkConfigNamesAMissingSpeechLibrary() throws {
+        let d = TempDir()
+        let path = writeTestConfig(in: d, extra: "[prompt]\nspeech = true\n")
+        var env = ProcessInfo.processInfo.environment
+        env["TIPSKIOSK_SPEECH_LIBRARY"] = "libespeak-ng-missing.so.1"
+        let r = try runProcess(tipskioskBinary(), ["check-config", "--config", path], environment: env)
+        #expect(r.status == 0, "a missing speech library is a note: the prompt runs without speech")
+        #expect(r.stdout.contains("speech on"))
+        #expect(r.stderr.contains("\(path):"))
+        #expect(r.stderr.contains(": prompt.speech: cannot load libespeak-ng-missing.so.1"))
+        #expect(r.stderr.contains("install libespeak-ng1"))
+    }
+
     @Test func missingRequiredKeys() {
         do {
             _ = try Configuration.parse(text: "[kiosk]\nsite = \"x\"\n", path: "k.toml")

@@ -519,7 +519,7 @@ import Glibc
         let pty = try k.start(rows: 24, columns: 30)
         #expect(pty.waitForScreen(timeout: 5) { $0.contains { $0.trimmingCharacters(in: .whitespaces) == "Polisen: 114 14" } })
         pty.setWindowSize(rows: 30, columns: 100)
-        #expect(pty.waitForScreen(timeout: 5) { $0.contains { $0.contains("Vid akut fara: ring 112   Polisen: 114 14") } })
+        #expect(pty.waitForScreen(timeout: 15) { $0.contains { $0.contains("Vid akut fara: ring 112   Polisen: 114 14") } })
         pty.signal(SIGTERM)
         #expect(pty.waitForExit(timeout: 10) == .exited(0))
     }

@@ -26,8 +26,10 @@ import Testing
         #expect(sv["police"] == "Polisen: 114 14")
         #expect(sv["anonymous"] == "Du behöver inte lämna namn.")
         #expect(sv["notice.full"] == "Kiosken tar inte emot fler tips just nu. Be personalen om hjälp.")
-        #expect(Set(sv.keys).subtracting(en.keys).isEmpty, "\(Set(sv.keys).subtracting(en.keys))")
-        #expect(Set(en.keys).subtracting(sv.keys).isEmpty)
+        // (The voice's respellings, `speech.respell.*`, are each language's own.)
+        let shared = { (keys: Dictionary<String, String>.Keys) in Set(keys.filter { !$0.hasPrefix("speech.respell.") }) }
+        #expect(shared(sv.keys).subtracting(en.keys).isEmpty, "\(shared(sv.keys).subtracting(en.keys))")
+        #expect(shared(en.keys).subtracting(sv.keys).isEmpty)
         #expect(t.string("step", 0, ["n": "2", "total": "7"]) == "Steg 2 av 7")
         #expect(t.string("step", 1, ["n": "2", "total": "7"]) == "Step 2 of 7")
         // One pass: a value is never searched for placeholders again, and an unknown one stays as it is.
