@@ -62,7 +62,8 @@ public struct SpeechScript: Sendable {
         let new = Cue(flow)
         guard new != old else { return .none }
         let newScreen = new.step != old.step || new.language != old.language
-        if flow.step.isStaff { return newScreen && !old.step.isStaff ? .stop : .none }
+        // Staff screens, and the visitor's screens while staff type in paper tips, are silent.
+        if flow.step.isStaff || flow.paperMode { return newScreen && !old.step.isStaff ? .stop : .none }
         if newScreen {
             guard byKey else { return .stop }
             return flow.step == .storing ? .none : .screen   // storing: "Tack" comes next; the review's words run on

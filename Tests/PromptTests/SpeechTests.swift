@@ -166,6 +166,16 @@ import ReportModel
         f.type(testPIN + "\r")
         #expect(f.step == .staffMenu)
         #expect(script.action(from: pin, to: f, byKey: true) == .none)
+        // Paper tips: staff type a visitor's paper form on the visitor's screens, and nothing is read.
+        f.type("3")
+        #expect(f.paperMode)
+        var cue = SpeechScript.Cue(f)
+        for key in ["x", "4"] {
+            f.type(key)
+            if case .say(let u) = script.action(from: cue, to: f, byKey: true) { Issue.record("paper tips read: \(u.text)") }
+            cue = SpeechScript.Cue(f)
+        }
+        #expect(f.step == .place)
     }
 
     @Test func theRepeatKeyIsFreeOnEveryVisitorScreen() {
