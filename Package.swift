@@ -11,6 +11,8 @@
 //   BrokerSettings   the `[mqtt]` table as the client's options: one mapping for the kiosk and the centre.
 //   Gateway          the kiosk's daemon: outbox -> MQTT, receipts, the centre's feedback, status, systemd notify.
 //   Prompt           the visitor's terminal prompt (its state machine, `PromptFlow`, is pure).
+//   Display          the kiosk's screen in large type: Terminus bitmaps drawn on the framebuffer (fonts and
+//                    painting pure, `Framebuffer` the I/O).
 //   Hardware         the optional kiosk hardware: status light (LED class), hardware watchdog, receipt printer.
 //   CentralStore, Collector, LagesbildReport
 //                    the centre: its database, `lagesbild collect` and `feedback`, and the picture's renderers.
@@ -37,11 +39,13 @@ let package = Package(
                        providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "KioskConfig", dependencies: ["ReportModel"]),
         .target(name: "KioskLog"),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "Daemon", dependencies: ["CLinux"]),
         .target(name: "Delivery"),
+        .target(name: "Display", dependencies: ["CLinux", "CZlib"]),
         .target(name: "Hardware", dependencies: ["KioskLog", "Daemon"]),
         .target(name: "Outbox", dependencies: ["ReportModel", "SQLite", "CSQLite", "Delivery", "Daemon"]),
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "COpenSSL"]),
@@ -50,7 +54,7 @@ let package = Package(
         // The staff PIN's PBKDF2 comes from OpenSSL's libcrypto (COpenSSL), which the kiosk links for TLS anyway.
         // The language files are found at run time (Texts.builtInDirectory), not as SwiftPM resources: the
         // generated resource accessor would link Foundation, and with it ICU, into the kiosk.
-        .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "Hardware", "Daemon", "COpenSSL"],
+        .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "KioskLog", "Hardware", "Daemon", "Display", "CLinux", "COpenSSL"],
                 exclude: ["Languages"]),
         .target(name: "LagesbildReport", dependencies: ["ReportModel"]),
         .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
@@ -72,6 +76,7 @@ let package = Package(
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Delivery", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "PromptTests", dependencies: ["Prompt", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "DisplayTests", dependencies: ["Display"]),
         .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "TestSupport"]),
         .testTarget(name: "CollectorTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
         .testTarget(name: "LagesbildReportTests", dependencies: ["LagesbildReport", "ReportModel"]),

@@ -65,6 +65,8 @@ public struct Configuration: Sendable, Equatable {
     public struct PromptOptions: Sendable, Equatable {
         public var staffPINHash: String?
         public var languageDirectory: String?
+        /// `display`: where the prompt draws on a Linux virtual console.
+        public var display: PromptDisplay = .auto
     }
 
     public var kiosk: Kiosk
@@ -147,7 +149,11 @@ public struct Configuration: Sendable, Equatable {
             staffPINHash: r.string("prompt", "staff_pin_hash", check: { h in
                 h.isEmpty || h.hasPrefix("pbkdf2-sha256$") ? nil : "must be made by `tipskiosk hash-pin` (pbkdf2-sha256$…)"
             }).flatMap { $0.isEmpty ? nil : $0 },
-            languageDirectory: r.path("prompt", "language_dir", baseDir: baseDir, mustExist: true)
+            languageDirectory: r.path("prompt", "language_dir", baseDir: baseDir, mustExist: true),
+            display: r.string("prompt", "display", check: { v in
+                PromptDisplay(rawValue: v) == nil
+                    ? "\"\(v)\" is not one of " + PromptDisplay.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ") : nil
+            }).flatMap(PromptDisplay.init(rawValue:)) ?? .auto
         )
         let hardware = r.hardware(baseDir: baseDir)
         r.warnUnknown(known: Self.knownKeys)
@@ -176,7 +182,7 @@ public struct Configuration: Sendable, Equatable {
         "storage": ["path", "max_pending"],
         "mqtt": ["host", "port", "topic_prefix", "qos", "keepalive_s", "username", "password_file", "ca_file",
                  "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
-        "prompt": ["staff_pin_hash", "language_dir"],
+        "prompt": ["staff_pin_hash", "language_dir", "display"],
         "hardware": Hardware.keys,
         "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days"],
     ]
@@ -459,4 +465,13 @@ struct Reader {
                                         message: "stands before any [section] (ignored)"))
         }
     }
+}
+
+/// `[prompt] display`: how the prompt shows its screens on a Linux virtual console (docs/CONTRACT.md §2.5).
+public enum PromptDisplay: String, Sendable, Equatable, CaseIterable {
+    /// Large type drawn on the framebuffer (`/dev/fb0`) when the prompt runs on a virtual console that has one;
+    /// the terminal's own characters everywhere else (a pty, SSH, a serial line).
+    case auto
+    /// Always the terminal's own characters, in the console font the system set.
+    case terminal
 }

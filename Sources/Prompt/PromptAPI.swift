@@ -1,3 +1,4 @@
+import KioskConfig
 import ReportModel
 
 /// What the visitor prompt needs to know about this kiosk. The command line builds it from the configuration
@@ -29,6 +30,9 @@ public struct PromptSettings: Sendable {
     /// `[hardware] receipt_printer`: an ESC/POS printer (or file) that gets a receipt after each stored tip
     /// (`ReceiptText`), written from a thread of its own so that it never holds up "Tack". Nil: none.
     public var receiptPrinter: String? = nil
+    /// `[prompt] display`: on a Linux virtual console with a framebuffer, large type drawn on it (`.auto`), or
+    /// the console's own font (`.terminal`).
+    public var display: PromptDisplay = .auto
 
     public init(kioskID: String, site: String, languages: [String] = ["sv", "en"], idleTimeoutSeconds: Int = 90,
                 places: [String] = [], staffPINHash: String? = nil, languageDirectory: String? = nil,

@@ -1,4 +1,6 @@
+import Display
 import Hardware
+import KioskLog
 import ReportModel
 #if canImport(Glibc)
 import Glibc
@@ -67,6 +69,19 @@ public enum PromptProgram {
         device.enqueue(TerminalDevice.setup)
         if device.flush(waitMillis: 200) == .gone { return 0 }
 
+        // On the kiosk's own screen (a Linux virtual console), large type drawn on the framebuffer; on a pty,
+        // a serial line, or without a framebuffer, the terminal's own characters.
+        var screen: Framebuffer?
+        if settings.display == .auto, Framebuffer.isVirtualConsole(input) {
+            do {
+                screen = try Framebuffer(console: input)
+                Log.info("drawing on \(screen!.summary)")
+            } catch {
+                Log.warning("drawing with the console's own font: \(error)")
+            }
+        }
+        defer { screen?.close() }
+
         let printer = settings.receiptPrinter.map { ReceiptPrinter(path: $0) }
         defer {
             // A receipt for the last tip may still be on its way: give it a moment, never long.
@@ -74,7 +89,7 @@ public enum PromptProgram {
             printer?.stop()
         }
         var loop = PromptLoop(settings: settings, texts: texts, store: store, device: device, signals: signals,
-                              printer: printer)
+                              printer: printer, screen: screen)
         return loop.run()
     }
 }
@@ -88,6 +103,8 @@ struct PromptLoop {
     let quitKey: Key?
     /// `[hardware] receipt_printer`, nil without one.
     let printer: ReceiptPrinter?
+    /// The framebuffer the frames are also drawn on, in large type (nil: the terminal alone shows them).
+    let screen: Framebuffer?
     /// A tip was stored: its receipt is due once the thanks screen is drawn.
     var receiptDue = false
     var flow: PromptFlow
@@ -127,8 +144,9 @@ struct PromptLoop {
     }
 
     init(settings: PromptSettings, texts: Texts, store: PromptStore, device: TerminalDevice, signals: SignalSetup,
-         printer: ReceiptPrinter? = nil) {
+         printer: ReceiptPrinter? = nil, screen: Framebuffer? = nil) {
         self.printer = printer
+        self.screen = screen
         self.device = device
         self.signals = signals
         self.store = store
@@ -139,7 +157,7 @@ struct PromptLoop {
                                 thanksMillis: Int64(max(1, settings.thanksSeconds)) * 1000,
                                 staffPINHash: settings.staffPINHash, ageGroup: store.ageGroup())
         self.flow = PromptFlow(config: config, now: monotonicMillis())
-        self.size = device.size()
+        self.size = screen.map { (rows: $0.rows, columns: $0.columns) } ?? device.size()
     }
 
     mutating func run() -> Int32 {
@@ -174,7 +192,7 @@ struct PromptLoop {
             if fds[1].revents & Int16(POLLIN) != 0 {
                 for sig in signals.drain() {
                     if sig == SIGWINCH {
-                        size = device.size()
+                        if screen == nil { size = device.size() }
                         writer.invalidate()
                         dirty = true
                     } else {
@@ -231,6 +249,11 @@ struct PromptLoop {
             device.replacePending(with: TerminalDevice.resume + writer.output(for: frame))
         } else {
             device.enqueue(writer.output(for: frame))
+        }
+        if let screen {
+            for (row, cells) in FramePainter.rows(frame).enumerated() {
+                screen.draw(row: row, cells: cells, background: FramePainter.background)
+            }
         }
         flushOutput(waitMillis: stalledSince == nil ? Self.outputWaitMillis : 0)
     }

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CLinux
 
 // MARK: - Signal plumbing (process-wide, one prompt at a time)
 //
@@ -47,6 +48,9 @@ private func onCrashSignal(_ sig: Int32) {
         _ = tcflow(crashTerminalFD, TCOON)
         _ = tcsetattr(crashTerminalFD, TCSANOW, &crashTerminalSaved)
         _ = write(crashTerminalFD, terminalResetOnCrash.utf8Start, terminalResetOnCrash.utf8CodeUnitCount)
+        // Where the screen was drawn on the framebuffer, the console draws its (now wiped) text again: the
+        // draft on the frozen picture goes. (On a pty this fails, harmlessly.)
+        _ = tipskiosk_set_console_mode(crashTerminalFD, Int32(KD_TEXT))
     }
     if crashOutputFD >= 0 { _ = fcntl(crashOutputFD, F_SETFL, crashOutputFlags) }
     _ = signal(sig, SIG_DFL)

@@ -74,9 +74,12 @@ extension PromptCommand {
     }
 
     static func settings(for config: Configuration) -> PromptSettings {
-        PromptSettings(kioskID: config.kiosk.id, site: config.kiosk.site, languages: config.kiosk.languages,
-                       idleTimeoutSeconds: config.kiosk.idleTimeoutSeconds, places: config.kiosk.places,
-                       staffPINHash: config.prompt.staffPINHash, languageDirectory: config.prompt.languageDirectory)
+        var settings = PromptSettings(kioskID: config.kiosk.id, site: config.kiosk.site, languages: config.kiosk.languages,
+                                      idleTimeoutSeconds: config.kiosk.idleTimeoutSeconds, places: config.kiosk.places,
+                                      staffPINHash: config.prompt.staffPINHash,
+                                      languageDirectory: config.prompt.languageDirectory)
+        settings.display = config.prompt.display
+        return settings
     }
 }
 
