@@ -263,7 +263,9 @@ import ReportModel
 
 /// The real voice: libespeak-ng synthesises a Swedish utterance to memory. Skipped where libespeak-ng1 is not
 /// installed (the kiosk then runs without speech).
-@Suite struct RealSpeechTests {
+/// Serialized: libespeak-ng is one library per process (one voice, one callback); two tests at once would
+/// change them under each other.
+@Suite(.serialized) struct RealSpeechTests {
     static let library = ESpeak.checkLibrary()
 
     @Test(.enabled(if: RealSpeechTests.library == nil, "libespeak-ng1 is not installed (apt-get install libespeak-ng1)"))

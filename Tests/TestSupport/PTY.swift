@@ -200,8 +200,19 @@ public final class PseudoTerminal: @unchecked Sendable { // all mutable state is
 
     /// Waits until `text` is on the screen (on one row). False on timeout or when the program ended without it.
     @discardableResult
+    /// Waits until `text` is on the screen: on one row, or wrapped over rows that follow each other (the screens
+    /// wrap long lines in a centred column; white space is compared folded).
     public func waitForScreen(_ text: String, timeout: Double) -> Bool {
-        waitFor(timeout: timeout) { $0.emulator.lines.contains { $0.contains(text) } }
+        let wanted = Self.foldingSpaces(text)
+        return waitFor(timeout: timeout) {
+            $0.emulator.lines.contains { $0.contains(text) }
+                || Self.foldingSpaces($0.emulator.lines.joined(separator: " ")).contains(wanted)
+        }
+    }
+
+    /// `s` with every run of spaces as one space, and none at either end.
+    public static func foldingSpaces(_ s: String) -> String {
+        s.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
     }
 
     /// Waits until `predicate(screen rows)` holds.

@@ -1061,6 +1061,15 @@ class Run:
             self.report.skip("speech: this tipskiosk does not know [prompt] speech (the speech branch is not merged): "
                              f"check-config says \"{said or out.strip()[-200:]}\"")
             return
+        # As docs/HARDWARE.md ("Speech") tells an administrator: the drop-in that lets the prompt open the sound
+        # card, from the kiosk package's examples.
+        status, out = box.diag.run(
+            "mkdir -p /etc/systemd/system/tipskiosk-prompt.service.d && "
+            "cp /usr/share/doc/tipskiosk-kiosk/examples/systemd/tipskiosk-prompt.service.d/speech.conf "
+            "/etc/systemd/system/tipskiosk-prompt.service.d/ && systemctl daemon-reload")
+        if status != 0:
+            self.report.fail(f"speech: the drop-in speech.conf could not be put in place: {out.strip()[-200:]}")
+            return
         results = {}
         for on in (True, False):
             box.diag.out("sed -i '/^speech = /d' /etc/tipskiosk/tipskiosk.toml && "
@@ -1083,8 +1092,10 @@ class Run:
             self.to_welcome(box)
         on_rms, on_peak, _ = results[True]
         off_rms, off_peak, window = results[False]
+        said = "" if on_peak > 0.05 else box.diag.out("journalctl -b -u tipskiosk-prompt.service --no-pager -o cat "
+                                                       "| grep -i speech | tail -3")
         self.report.check(on_peak > 0.05, f"speech on: the recording is not silent (sox: max amplitude {on_peak:.3f}, "
-                          f"RMS {on_rms:.4f})", "silent")
+                          f"RMS {on_rms:.4f})", f"silent; the prompt's log: {said.strip()[-300:]!r}")
         self.report.check(off_peak < 0.01, f"speech off: the recording is silent over {window:.0f} s of the same screens "
                           f"(max amplitude {off_peak:.3f})", "not silent")
 
