@@ -23,8 +23,11 @@ public final class Framebuffer {
     let memory: UnsafeMutableRawPointer
     let mappedLength: Int
     let lineLength: Int
-    /// The top-left of the grid, which sits centred on the screen.
-    let originX: Int, originY: Int
+    /// Where the screen's first line starts in the mapped memory (a panned framebuffer's offsets).
+    let panOffset: Int
+    /// The first pixel line of the grid: the rows sit centred between the top and the bottom of the screen (the
+    /// bands are the screen's whole width).
+    let originY: Int
     var shown: [[Cell]?]
 
     public struct OpenError: Error, CustomStringConvertible, Sendable {
@@ -64,11 +67,18 @@ public final class Framebuffer {
         let width = Int(v.xres), height = Int(v.yres)
         let cell = CellSize.best(forScreenWidth: width, height: height)
         let font: PSFFont
+        let fontPath = fontFolder + "/" + CellSize.terminusFile(width: cell.fontWidth, height: cell.fontHeight)
         do {
-            font = try FontFile.load(fontFolder + "/" + CellSize.terminusFile(width: cell.fontWidth, height: cell.fontHeight))
+            font = try FontFile.load(fontPath)
         } catch {
             Glibc.close(fd)
             throw OpenError(reason: "no console font: \(error) (install console-setup-linux)")
+        }
+        // The cell, and so every band painted, is sized from the file's name: glyphs of another size would be
+        // painted past it.
+        guard font.width == cell.fontWidth, font.height == cell.fontHeight else {
+            Glibc.close(fd)
+            throw OpenError(reason: "\(fontPath): its glyphs are \(font.width)×\(font.height) pixels, not the \(cell.fontWidth)×\(cell.fontHeight) its name says")
         }
         let length = Int(f.smem_len)
         guard let memory = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), memory != MAP_FAILED else {
@@ -91,7 +101,7 @@ public final class Framebuffer {
         self.painter = RowPainter(font: font, cell: cell, format: format, pixelWidth: width)
         self.pixelHeight = height
         self.rows = height / cell.height
-        self.originX = 0
+        self.panOffset = Int(v.yoffset) * Int(f.line_length) + Int(v.xoffset) * (bpp / 8)
         self.originY = (height - rows * cell.height) / 2
         self.shown = Array(repeating: nil, count: rows)
         // The first screen: all background (what lies outside the grid stays so).
@@ -102,6 +112,10 @@ public final class Framebuffer {
     public var summary: String {
         "\(devicePath) \(painter.pixelWidth)×\(pixelHeight), \(columns)×\(rows) cells of \(painter.cell)"
     }
+
+    /// Forgets what is on the screen: the next `draw` of each row paints it (after a resize, an output stall, or
+    /// anything else that may have drawn on the framebuffer).
+    public func invalidate() { shown = Array(repeating: nil, count: rows) }
 
     /// Fills the whole screen with `colour` and forgets what was drawn.
     public func clear(_ colour: RGB) {
@@ -124,10 +138,11 @@ public final class Framebuffer {
 
     func copy(_ band: [UInt8], line: Int, toScreenLine y: Int) {
         let stride = painter.stride
-        guard y < pixelHeight, (y + 1) * lineLength <= mappedLength else { return }
+        let at = panOffset + y * lineLength
+        let count = min(stride, lineLength)
+        guard y < pixelHeight, at + count <= mappedLength else { return }
         band.withUnsafeBytes { src in
-            (memory + y * lineLength + originX * painter.format.bytesPerPixel)
-                .copyMemory(from: src.baseAddress! + line * stride, byteCount: min(stride, lineLength))
+            (memory + at).copyMemory(from: src.baseAddress! + line * stride, byteCount: count)
         }
     }
 

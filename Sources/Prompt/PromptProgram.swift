@@ -56,6 +56,8 @@ public enum PromptProgram {
             return 71
         }
         device.makeOutputNonBlocking()
+        // The framebuffer the screens are drawn on in large type, once taken (below).
+        var screen: Framebuffer?
         defer {
             // The wipe, also over an unwritten frame (never written: the draft in it stays unseen) and after a
             // stop of the output.
@@ -64,6 +66,9 @@ public enum PromptProgram {
                 device.restartOutput()
                 _ = device.flush(waitMillis: 300)
             }
+            // Only now, with the console's text wiped, does the console draw its text again (as in the crash
+            // handler): never the last frame, draft and all.
+            screen?.close()
             device.restore()
             signals.uninstall()
         }
@@ -72,16 +77,15 @@ public enum PromptProgram {
 
         // On the kiosk's own screen (a Linux virtual console), large type drawn on the framebuffer; on a pty,
         // a serial line, or without a framebuffer, the terminal's own characters.
-        var screen: Framebuffer?
         if settings.display == .auto, Framebuffer.isVirtualConsole(input) {
             do {
-                screen = try Framebuffer(console: input)
-                Log.info("drawing on \(screen!.summary)")
+                let taken = try Framebuffer(console: input)
+                screen = taken
+                Log.info("drawing on \(taken.summary)")
             } catch {
                 Log.warning("drawing with the console's own font: \(error)")
             }
         }
-        defer { screen?.close() }
 
         let printer = settings.receiptPrinter.map { ReceiptPrinter(path: $0) }
         defer {
@@ -105,7 +109,7 @@ struct PromptLoop {
     let device: TerminalDevice
     let signals: SignalSetup
     let store: PromptStore
-    let renderer: ScreenRenderer
+    var renderer: ScreenRenderer
     let quitKey: Key?
     /// `[hardware] receipt_printer`, nil without one.
     let printer: ReceiptPrinter?
@@ -214,6 +218,7 @@ struct PromptLoop {
                     if sig == SIGWINCH {
                         if screen == nil { size = device.size() }
                         writer.invalidate()
+                        screen?.invalidate()
                         dirty = true
                     } else {
                         return 0
@@ -263,10 +268,14 @@ struct PromptLoop {
     /// Renders the flow and hands the frame to the terminal, waiting for it at most `outputWaitMillis`.
     mutating func draw() {
         dirty = false
+        // "F1 = läs upp igen" only while speech can be had (it goes once the library or the sound card proved
+        // missing).
+        if let speaker { renderer.speechHint = speaker.isAvailable }
         let frame = renderer.render(flow, width: size.columns, height: size.rows, now: monotonicMillis())
         if device.hasPendingOutput {
             // The terminal has not taken the last frame: replace its rest with a whole new screen.
             writer.invalidate()
+            screen?.invalidate()
             device.replacePending(with: TerminalDevice.resume + writer.output(for: frame))
         } else {
             device.enqueue(writer.output(for: frame))
@@ -307,10 +316,12 @@ struct PromptLoop {
         }
     }
 
-    /// With speech on, the repeat key (F1) on a visitor screen reads it again and goes no further (on the
-    /// welcome screen it does not start a tip).
+    /// With speech on (and to be had), the repeat key (F1) on a visitor screen reads it again and goes no further
+    /// (on the welcome screen it does not start a tip). Not on staff screens, nor while staff type in paper tips:
+    /// there, and without speech, F1 is the key it always was.
     func repeatsSpeech(_ key: Key) -> Bool {
-        guard let speech, let speaker, key == SpeechScript.repeatKey, !flow.step.isStaff else { return false }
+        guard let speech, let speaker, speaker.isAvailable, key == SpeechScript.repeatKey,
+              !flow.step.isStaff, !flow.paperMode else { return false }
         let state = flow
         speaker.say { speech.utterance(for: state).map { ($0.text, $0.language) } }
         return true
@@ -336,6 +347,7 @@ struct PromptLoop {
             if stalledSince != nil {
                 stalledSince = nil
                 writer.invalidate()
+                screen?.invalidate()
                 dirty = true
             }
         case .stalled:

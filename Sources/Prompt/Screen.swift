@@ -425,8 +425,9 @@ public struct ScreenRenderer: Sendable {
             } else {
                 footer.append(Block(lines: wrap(t("anonymous")), rank: Give.anonymity))
             }
-            // With speech on, how to hear it again (the voice says so too, so it may give way).
-            if speechHint { footer.append(Block(lines: wrap(t("speech.hint")), rank: Give.anonymity)) }
+            // With speech on, how to hear it again (the voice says so too, so it may give way); not while staff
+            // type in paper tips, which are not read.
+            if speechHint && !flow.paperMode { footer.append(Block(lines: wrap(t("speech.hint")), rank: Give.anonymity)) }
         }
         if !policeOnTop { footer.append(Block(lines: wrap(police), rank: Give.police)) }
         let back = flow.step.number != nil && flow.step != .storing ? t("back") : nil

@@ -62,6 +62,12 @@ public final class Speaker: @unchecked Sendable {
 
     public var state: State { condition.withLock { _state } }
 
+    /// Whether speech is on its way or running: false once the library or the audio device proved missing.
+    public var isAvailable: Bool {
+        if case .unavailable = state { return false }
+        return true
+    }
+
     /// Speaks what `words` makes (on the speaker's thread: the caller's thread only hands it over), in the
     /// voice of its language (a BCP 47 tag; its first part names the espeak-ng voice), cutting off what is
     /// being said. Returns at once.

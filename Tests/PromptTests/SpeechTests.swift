@@ -206,6 +206,10 @@ import ReportModel
         staff.press(.control("a"))
         staff.type("*")
         #expect(!speaking.render(staff, width: 80, height: 24, now: 0).text.contains("F1"))
+        // Paper tips (staff typing in a visitor's form on the visitor's screens) are not read: no hint there.
+        staff.type(testPIN + "\r3")
+        #expect(staff.paperMode && staff.step == .welcome)
+        #expect(!speaking.render(staff, width: 80, height: 24, now: 0).text.contains("F1"))
     }
 }
 
