@@ -59,7 +59,7 @@ let package = Package(
         // literals, not SwiftPM resources: the generated resource accessor would link Foundation, and with it ICU,
         // into the kiosk, and an installed program would need the files beside it.
         // libespeak-ng is opened with dlopen only when `[prompt] speech = true`: nothing new is linked.
-        .target(name: "Speech", dependencies: ["Hardware", "KioskLog", "Daemon"]),
+        .target(name: "Speech", dependencies: ["Hardware", "KioskLog", "Daemon", "ReportModel"]),
         .target(name: "Prompt", dependencies: ["ReportModel", "Outbox", "KioskConfig", "KioskLog", "Hardware", "Daemon", "Display", "CLinux", "COpenSSL", "Speech"],
                 plugins: ["EmbedTextsPlugin"]),
         // Build time only: the tool that turns each Languages/<tag>.txt into Swift source, and the plugin that runs it.

@@ -279,10 +279,10 @@ public struct ScreenRenderer: Sendable {
             }, rank: Give.never))
             hint(t("danger.next"))
         case .source:
-            optionalQuestion(["source.question"], ["source.saw", "source.heard", "source.not_said"],
+            optionalQuestion(["source.question"], Self.sourceKeys,
                              chosen: flow.source.flatMap { PromptFlow.sourceChoices.firstIndex(of: $0) })
         case .age:
-            optionalQuestion(["age.question", "age.explain"], ["age.youth", "age.adult", "age.senior", "age.not_said"],
+            optionalQuestion(["age.question", "age.explain"], Self.ageKeys,
                              chosen: flow.age.flatMap { PromptFlow.ageChoices.firstIndex(of: $0) })
         case .text:
             add(t("text.question"), .bold)
@@ -338,10 +338,9 @@ public struct ScreenRenderer: Sendable {
             if flow.step == .storing {
                 add(t("storing"), .bold)
             } else {
-                choice("1", t(personal.isEmpty ? "review.send" : "review.send_masked"))
-                choice("2", t("review.change"))
-                choice("3", t("review.discard"))
-                if !personal.isEmpty { choice("4", t("review.send_as_typed")) }
+                for (i, key) in Self.reviewMenuKeys(personalDataFound: !personal.isEmpty).enumerated() {
+                    choice(String(i + 1), t(key))
+                }
             }
         case .thanks:
             add(t("thanks.title"), .bold)
@@ -451,7 +450,16 @@ public struct ScreenRenderer: Sendable {
                         body: body)
     }
 
+    /// The language files' keys of the choices of a menu screen, in the order of their digits (1, 2, …): one
+    /// home for what the screen shows and what speech reads (`SpeechScript`).
     static let whenKeys = ["when.now", "when.today", "when.this_week", "when.earlier", "when.unknown"]
+    static let sourceKeys = ["source.saw", "source.heard", "source.not_said"]
+    static let ageKeys = ["age.youth", "age.adult", "age.senior", "age.not_said"]
+    /// The review's menu: `4` (send as typed) only where personal data was found, and then `1` sends it masked.
+    static func reviewMenuKeys(personalDataFound: Bool) -> [String] {
+        [personalDataFound ? "review.send_masked" : "review.send", "review.change", "review.discard"]
+            + (personalDataFound ? ["review.send_as_typed"] : [])
+    }
 
     static func spaces(_ n: Int) -> String { String(repeating: " ", count: max(0, n)) }
 

@@ -114,6 +114,10 @@ public struct SpeechScript: Sendable {
         func choices(_ labels: [(key: String, label: String)]) -> [String] {
             labels.map { Self.sentence("\($0.key), \($0.label)") }
         }
+        /// The texts of `keys`, numbered from 1 as on the screen.
+        func numbered(_ keys: [String]) -> [(key: String, label: String)] {
+            keys.enumerated().map { (String($0.offset + 1), texts.string($0.element, lang)) }
+        }
         var parts: [String] = []
         switch flow.step {
         case .welcome:
@@ -132,19 +136,19 @@ public struct SpeechScript: Sendable {
                 + [t(renderer.places.isEmpty ? "place.hint.free" : "place.hint")]
         case .when:
             parts = [t("when.question")]
-                + choices(Occurred.choices.enumerated().map { (String($0.offset + 1), texts.string($0.element.textKey, lang)) })
+                + choices(numbered(ScreenRenderer.whenKeys))
                 + [t("choose.digit")]
         case .danger:
             parts = [t("danger.question"), t("danger.call"), t("danger.next")]
         case .source:
             parts = [t("source.question")]
-                + choices(["source.saw", "source.heard", "source.not_said"].enumerated().map { (String($0.offset + 1), texts.string($0.element, lang)) })
+                + choices(numbered(ScreenRenderer.sourceKeys))
                 + [t("choose.skip")]
         case .text:
             parts = [t("text.question"), t("text.hint")]
         case .age:
             parts = [t("age.question"), t("age.explain")]
-                + choices(["age.youth", "age.adult", "age.senior", "age.not_said"].enumerated().map { (String($0.offset + 1), texts.string($0.element, lang)) })
+                + choices(numbered(ScreenRenderer.ageKeys))
                 + [t("choose.skip")]
         case .contact:
             parts = [t("contact.question"), t("contact.explain"), t("contact.hint")]
@@ -156,10 +160,7 @@ public struct SpeechScript: Sendable {
                 let names = personal.map { texts.string("personal.\($0.rawValue)", lang) }.joined(separator: ", ")
                 parts.append(t("speech.review.personal", ["what": names]))
             }
-            var menu = [("1", texts.string(personal.isEmpty ? "review.send" : "review.send_masked", lang)),
-                        ("2", texts.string("review.change", lang)), ("3", texts.string("review.discard", lang))]
-            if !personal.isEmpty { menu.append(("4", texts.string("review.send_as_typed", lang))) }
-            parts += choices(menu)
+            parts += choices(numbered(ScreenRenderer.reviewMenuKeys(personalDataFound: !personal.isEmpty)))
         case .thanks:
             // The reference digit by digit: "0 0 4 2".
             let ref = (flow.reference ?? "").map(String.init).joined(separator: " ")
@@ -175,19 +176,5 @@ public struct SpeechScript: Sendable {
         let line = s.split(whereSeparator: { $0 == "\n" }).joined(separator: " ").trimmingSpaces()
         guard let last = line.last else { return "" }
         return ".?!:…".contains(last) ? line : line + "."
-    }
-}
-
-extension Occurred {
-    /// The language files' key of this answer to "När hände det?" (`when.now` …).
-    var textKey: String {
-        switch self {
-        case .now: "when.now"
-        case .today: "when.today"
-        case .thisWeek: "when.this_week"
-        case .earlier: "when.earlier"
-        case .unknown: "when.unknown"
-        default: "when.unknown"
-        }
     }
 }

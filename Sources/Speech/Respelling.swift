@@ -1,3 +1,5 @@
+import ReportModel
+
 /// What the voice says in place of some words of our texts: espeak-ng 1.51 mispronounces a few Swedish words
 /// (stress on the wrong syllable, a long vowel short, `sk` as the sj-sound), and reads numbers as numbers where
 /// they must be digits ("112" is "ett ett två", never "etthundratolv"). Applied to what is spoken only, never to
@@ -33,8 +35,8 @@ public struct Respelling: Sendable, Equatable {
         var rules: [(String, String)] = []
         for (key, value) in strings where key.hasPrefix(Self.keyPrefix) {
             guard let gt = value.firstIndex(of: ">") else { continue }
-            let written = value[..<gt].trimming(while: { $0 == " " })
-            let spoken = value[value.index(after: gt)...].trimming(while: { $0 == " " })
+            let written = value[..<gt].trimmingSpaces()
+            let spoken = value[value.index(after: gt)...].trimmingSpaces()
             if !written.isEmpty { rules.append((written, spoken)) }
         }
         self.init(rules: rules)
@@ -67,11 +69,5 @@ public struct Respelling: Sendable, Equatable {
             i += 1
         }
         return out
-    }
-}
-
-extension StringProtocol {
-    func trimming(while unwanted: (Character) -> Bool) -> String {
-        String(drop(while: unwanted).reversed().drop(while: unwanted).reversed())
     }
 }
