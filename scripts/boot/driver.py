@@ -1213,6 +1213,10 @@ def main():
         run.report.fail(f"the run stopped: {e}")
     note(f"accelerator {run.accel.upper()}; " + "; ".join(f"{name} {s:.0f} s" for name, s in run.timings)
          + f"; all checks {time.monotonic() - started:.0f} s")
+    # The count, as a test runner closes: one line.
+    kinds = [line.split(":", 1)[0] for line in run.report.lines]
+    print(f"boot: {kinds.count('ok')} passed, {kinds.count('FAILED')} failed, {kinds.count('skipped')} skipped",
+          flush=True)
     return 1 if run.report.failed else 0
 
 
