@@ -176,11 +176,15 @@ public final class ESpeak: @unchecked Sendable {
                     return ESpeak.discardAbandon ? 1 : 0
                 }
             }
-            _ = text.withCString { p in
-                synth(p, strlen(p) + 1, 0, ESpeak.positionCharacter, 0, ESpeak.charsUTF8 | ESpeak.phonemes, nil, nil)
-            }
+            _ = say(text)
             return ESpeak.discardLock.withLock { ESpeak.discardedSamples }
         }
+    }
+
+    /// Hands `text` to `espeak_Synth` as the prompt's texts are: UTF-8, `[[…]]` taken as phonemes (the
+    /// respellings). Its result code (0: queued or spoken).
+    func say(_ text: String) -> Int32 {
+        text.withCString { p in synth(p, strlen(p) + 1, 0, ESpeak.positionCharacter, 0, ESpeak.charsUTF8 | ESpeak.phonemes, nil, nil) }
     }
 
     // MARK: - Synthesis to memory
@@ -198,9 +202,7 @@ public final class ESpeak: @unchecked Sendable {
                 return 0
             }
             guard lib.setVoiceByName(voice) == 0 else { throw SpeechUnavailable("espeak-ng has no voice \(voice)") }
-            let r = text.withCString { p in
-                lib.synth(p, strlen(p) + 1, 0, positionCharacter, 0, charsUTF8 | phonemes, nil, nil)
-            }
+            let r = lib.say(text)
             _ = lib.synchronize()
             guard r == 0 else { throw SpeechUnavailable("espeak_Synth: \(r)") }
             defer { collected = [] }

@@ -155,9 +155,7 @@ public final class Speaker: @unchecked Sendable {
                         let samples = lib.synthesizeDiscarding(spoken)
                         Log.debug("speech: \(String(format1: Double(samples) / Double(max(1, sampleRate)))) s of sound in \(wanted) (played nowhere)")
                     } else {
-                        _ = spoken.withCString { p in
-                            lib.synth(p, strlen(p) + 1, 0, ESpeak.positionCharacter, 0, ESpeak.charsUTF8 | ESpeak.phonemes, nil, nil)
-                        }
+                        _ = lib.say(spoken)
                     }
                 }
             }
