@@ -193,9 +193,10 @@ public final class Site: @unchecked Sendable {
     }
 
     /// `mosquitto_pub` as `user` with `clientID` (and any other flags: `-r`, `-f FILE`, `-m TEXT`, `-t TOPIC`).
-    public func mosquittoPub(user: String, clientID: String, mtls: Bool = false, _ args: [String]) throws -> ProcessResult {
+    /// With `-l`, each line of `input` is one message.
+    public func mosquittoPub(user: String, clientID: String, mtls: Bool = false, _ args: [String], input: Data? = nil) throws -> ProcessResult {
         guard let pub = TestBrokerTools.findExecutable("mosquitto_pub") else { throw TestBrokerError("no mosquitto_pub") }
-        return try runProcess(pub, clientArguments(user: user, clientID: clientID, mtls: mtls) + args)
+        return try runProcess(pub, clientArguments(user: user, clientID: clientID, mtls: mtls) + args, input: input)
     }
 
     /// The python3 that has paho-mqtt (Debian's python3-paho-mqtt), or nil.
