@@ -400,6 +400,10 @@ import TestSupport
             #expect(unit.contains(line), "\(line)")
         }
         for name in ["lagesbild-collect.service", "lagesbild-report.service", "lagesbild-prune.service"] {
+            // Every kiosk's tips pass through their memory: never in a core dump.
+            #expect(try Self.unit(name).contains("\nLimitCORE=0\n"), "\(name)")
+        }
+        for name in ["lagesbild-collect.service", "lagesbild-report.service", "lagesbild-prune.service"] {
             guard let (score, output) = try unitExposure(DemoAndPictureTests.repository + "/systemd/" + name) else { continue }
             #expect(try #require(score) < 2.0, "\(name): \(output.suffix(300))")
         }
