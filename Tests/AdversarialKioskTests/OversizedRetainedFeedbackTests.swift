@@ -24,18 +24,6 @@ struct OversizedRetainedFeedbackTests {
 
     static let marker = #"{"schema":"lagesbild.feedback.v1","text":{"sv":"Markör"},"published_at":"2026-11-25T10:00:00.000+01:00","until":null}"#
 
-    /// The user the shipped ACL lets write the feedback topics (so that this test tries the same publisher on
-    /// the ACL it runs with).
-    static func feedbackWriter() throws -> String {
-        let acl = try String(contentsOfFile: Site.repository + "/config/broker/acl", encoding: .utf8)
-        var user: String?
-        for line in acl.split(separator: "\n") {
-            if line.hasPrefix("user ") { user = String(line.dropFirst(5)) }
-            if line.hasPrefix("topic write lagesbild/v1/feedback/#"), let user { return user }
-        }
-        throw TestBrokerError("no user in config/broker/acl writes lagesbild/v1/feedback/#")
-    }
-
     /// The peak resident memory of `pid` (VmHWM), in bytes.
     static func peakMemory(_ pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
@@ -47,7 +35,7 @@ struct OversizedRetainedFeedbackTests {
     @Test("Oversized retained feedback: the site broker refuses 32 MiB on feedback/all, so no gateway is ever sent it")
     func siteBrokerRefusesIt() throws {
         let site = try Site()
-        let writer = try Self.feedbackWriter()
+        let writer = try Centre.feedbackWriter()
         let pub = try site.mosquittoPub(user: writer, clientID: writer,
                                         ["-q", "1", "-r", "-t", "lagesbild/v1/feedback/all", "-f", try Self.hugeFile(in: site.dir)])
         let marked = try site.mosquittoPub(user: writer, clientID: writer,

@@ -143,8 +143,8 @@ public final class Site: @unchecked Sendable {
         return (k, config, gw)
     }
 
-    /// A central file of this site logged in as `user` (a collector's, or `feedbackUser` for `lagesbild feedback`),
-    /// its client id the user name (the broker gives it that id anyway), its database in `dir`.
+    /// A collector's central file of this site, logged in as `user`, its client id the user name (the broker gives
+    /// it that id anyway), its database in `dir`.
     public func centralConfig(user: String = Site.collectorUsers[0], mtls: Bool = false, in dir: TempDir? = nil,
                               extraCentral: String = "", name: String = "lagesbild.toml") -> (TempDir, String) {
         let c = dir ?? TempDir("central")
@@ -167,9 +167,23 @@ public final class Site: @unchecked Sendable {
         return (c, config, p)
     }
 
-    /// `lagesbild feedback` with the feedback user's file.
-    public func feedback(_ args: [String]) throws -> ProcessResult {
-        let (c, config) = centralConfig(user: Site.feedbackUser, name: "feedback.toml")
+    /// The file of a staff machine that publishes feedback: the site's broker and CA in `[mqtt]`, the feedback
+    /// user's password file (or certificate and key) in `[central]`, and no collector's credentials.
+    public func feedbackConfig(mtls: Bool = false) -> (TempDir, String) {
+        let c = TempDir("feedback")
+        let user = Site.feedbackUser
+        let central = "feedback_username = \"\(user)\"\n" + (mtls
+            ? "feedback_cert_file = \"\(dir.file("clients/\(user).pem"))\"\nfeedback_key_file = \"\(dir.file("clients/\(user).key"))\"\n"
+            : "feedback_password_file = \"\(passwordFile(user))\"\n")
+        let config = writeCentralConfig(in: c, port: tlsPort, extraCentral: central,
+                                        extraMQTT: "ca_file = \"\(dir.file("ca.pem"))\"\n", name: "feedback.toml")
+        Self.replaceHost(in: config, with: "localhost")
+        return (c, config)
+    }
+
+    /// `lagesbild feedback` with a staff machine's file (``feedbackConfig(mtls:)``).
+    public func feedback(_ args: [String], mtls: Bool = false) throws -> ProcessResult {
+        let (c, config) = feedbackConfig(mtls: mtls)
         return try withExtendedLifetime(c) { try lagesbild(["feedback", "--config", config] + args) }
     }
 
