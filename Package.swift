@@ -95,5 +95,7 @@ let package = Package(
         .testTarget(name: "LagesbildReportTests", dependencies: ["LagesbildReport", "ReportModel"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "KioskConfig", "Prompt", "TestSupport", "tipskiosk"]),
         .testTarget(name: "FaultTests", dependencies: ["Outbox", "Delivery", "Daemon", "ReportModel", "CentralStore", "TestSupport", "tipskiosk", "lagesbild"]),
+        // The adversarial-kiosk suite: one file per attack, against the shipped broker config and ACL (TestSupport's Site).
+        .testTarget(name: "AdversarialKioskTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
     ]
 )
