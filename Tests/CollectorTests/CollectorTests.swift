@@ -2,6 +2,7 @@ import CentralStore
 import Foundation
 import Glibc
 import KioskConfig
+import KioskLog
 import Testing
 import TestSupport
 
@@ -436,4 +437,13 @@ import TestSupport
         #expect(prune.contains("OnCalendar=*-*-* 03:30"))
         #expect(try Self.unit("lagesbild-prune.service").contains("ExecStart=/usr/bin/lagesbild prune"))
     }
+}
+
+/// Every log line is one line: what a kiosk chose (an id, a field quoted in a reason) cannot start a forged journal
+/// line (`<0>…` after a line break) or reach an operator's terminal as an escape sequence.
+@Test("A log line keeps control characters and bidirectional overrides as \\u{…}, and plain text as it is")
+func logLinesAreOneLine() {
+    #expect(Log.oneLine("kiosk k-1\n<0>db deleted\u{1B}]52;c;eA==\u{07}") == #"kiosk k-1\u{a}<0>db deleted\u{1b}]52;c;eA==\u{7}"#)
+    #expect(Log.oneLine("Ungdomsgården \u{202E}gnal\u{2069}\u{85}") == #"Ungdomsgården \u{202e}gnal\u{2069}\u{85}"#)
+    #expect(Log.oneLine("connected to 127.0.0.1:1883 (MQTT 5)") == "connected to 127.0.0.1:1883 (MQTT 5)")
 }
