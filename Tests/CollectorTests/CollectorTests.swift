@@ -249,9 +249,12 @@ import TestSupport
         _ = try k.submit(submitLines(20))
         #expect(try waitUntil(timeout: 15) { try k.pending() == 0 }, "\(k.gateway.log)\n\(central.collector.log)")
         #expect(Self.centralCount(central.config) == 20)
-        // The centre's feedback, for all and for this kiosk, reaches the kiosk's outbox through the ACL.
+        // The centre's feedback, for all and for this kiosk, reaches the kiosk's outbox through the ACL. It is
+        // published as the feedback user: the collector's may not write it.
+        let staff = writeCentralConfig(in: central.dir, port: broker.port, extraMQTT: #"username = "lagesbild-feedback""#,
+                                       name: "feedback.toml")
         for kioskOption in [[], ["--kiosk", k.id]] {
-            let fb = try lagesbild(["feedback", "--config", central.config, "--sv", "Lampan i tunneln är lagad."] + kioskOption)
+            let fb = try lagesbild(["feedback", "--config", staff, "--sv", "Lampan i tunneln är lagad."] + kioskOption)
             #expect(fb.status == 0, "\(fb.stderr)")
         }
         let outbox = k.dir.file("outbox.sqlite")
