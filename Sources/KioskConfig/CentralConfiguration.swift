@@ -130,14 +130,13 @@ public struct CentralConfiguration: Sendable, Equatable {
 
 extension Reader {
     /// `[central]`'s feedback credentials: never the collector's user (its session would be taken over), a
-    /// certificate with its key, and a password only over TLS (as `[mqtt] password_file`).
+    /// certificate with its key, and a password only over TLS (as `[mqtt] password_file`). `[mqtt] username` may
+    /// be the feedback user: on a staff machine's file it is no collector's.
     mutating func checkFeedbackUser(_ central: CentralConfiguration.Central, mqtt: Configuration.MQTT) {
-        let collectorsUser = central.feedbackUsername == mqtt.username || central.feedbackUsername == central.clientID
-        if collectorsUser || (central.feedbackCertFile != nil && central.feedbackCertFile == mqtt.certFile) {
-            fail("central", collectorsUser ? "feedback_username" : "feedback_cert_file",
-                 "is the collector's own (\(collectorsUser ? central.feedbackUsername : mqtt.certFile ?? "")), as [mqtt] or " +
-                 "client_id give it: lagesbild feedback would take over the collector's session and throw its queue away; " +
-                 "give feedback a broker user of its own (\(CentralConfiguration.defaultFeedbackUsername)) and leave [mqtt] to the collector")
+        if central.feedbackUsername == central.clientID {
+            fail("central", "feedback_username", "is the collector's client id (\(central.clientID)), and so its broker user: " +
+                 "lagesbild feedback would take over the collector's session and throw its queue away; give feedback " +
+                 "a broker user of its own (\(CentralConfiguration.defaultFeedbackUsername))")
         }
         func isSet(_ key: String) -> Bool {
             if case .string(let v)? = doc.tables["central"]?.entries[key]?.value { return !v.isEmpty }

@@ -90,9 +90,10 @@ import TestSupport
     }
 
     @Test func tenThousandThroughKillsAndCutConnections() throws {
-        // The subscriber must get everything the broker acknowledged: a stock mosquitto drops what is queued for
-        // a subscriber beyond 1000 messages, which a loaded machine's mosquitto_sub falls that far behind.
-        let broker = try TestBroker(extraConfig: ["max_queued_messages 0"], logTypes: ["error"])
+        // Queued messages as the site broker keeps them (config/broker/mosquitto.conf): a stock mosquitto drops QoS 1
+        // messages for a subscriber more than 1,000 behind, and on a loaded machine mosquitto_sub falls that far
+        // behind the drain (seen: 77 and 909 seqs missing at a load average of 8). Those are the broker's losses.
+        let broker = try TestBroker(extraConfig: ["max_queued_messages 500000"], logTypes: ["error"])
         let proxy = try TCPProxy(target: broker.port)
         let sub = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/reports/#"], format: "%t %p")
         let dir = TempDir()

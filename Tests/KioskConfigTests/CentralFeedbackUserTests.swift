@@ -40,14 +40,19 @@ import TestSupport
         #expect(c.mqtt.username == "lagesbild-collect" && c.mqtt.passwordFile == collector, "the collector keeps [mqtt]")
     }
 
-    @Test func theCollectorsUserOrCertificateIsRefused() throws {
+    @Test func aStaffMachinesFileMayNameTheFeedbackUserInMQTT() throws {
+        let dir = TempDir("central-feedback")
+        let ca = Self.secret(dir, "ca.pem", mode: 0o644)
+        let c = try Self.parse("ca_file = \"\(ca)\"\nusername = \"lagesbild-feedback\"", "", in: dir)
+        #expect(c.feedbackMQTT.username == "lagesbild-feedback")
+    }
+
+    @Test func theCollectorsUserIsRefused() throws {
         let dir = TempDir("central-feedback")
         let ca = Self.secret(dir, "ca.pem", mode: 0o644)
         for (mqtt, central, key) in [
             ("username = \"lagesbild-collect\"", "feedback_username = \"lagesbild-collect\"", "central.feedback_username"),
             ("", "client_id = \"lagesbild-collect-2\"\nfeedback_username = \"lagesbild-collect-2\"", "central.feedback_username"),
-            ("cert_file = \"\(ca)\"\nkey_file = \"\(Self.secret(dir, "k.key"))\"",
-             "feedback_cert_file = \"\(ca)\"\nfeedback_key_file = \"\(Self.secret(dir, "k2.key"))\"", "central.feedback_cert_file"),
             ("", "feedback_cert_file = \"\(ca)\"", "central.feedback_key_file"),
             ("", "feedback_password_file = \"\(Self.secret(dir, "open.password", mode: 0o644))\"", "central.feedback_password_file"),
         ] {
