@@ -21,7 +21,17 @@ public struct CentralConfiguration: Sendable, Equatable {
         public var sessionExpirySeconds: Int
         /// `lagesbild prune` without `--older-than` deletes reports older than this many days.
         public var retentionDays: Int
+        /// At most this many payloads (reports and rejected payloads) from one kiosk are stored per UTC day;
+        /// above it the collector stores nothing more of that kiosk's that day and confirms nothing new, so the
+        /// kiosk keeps its reports and sends them again (docs/CONTRACT.md §4.4).
+        public var dailyQuota: Int
+        /// The kiosks' quick-pick places (their `[kiosk] places`, all kiosks' together): the shareable HTML names
+        /// these, and places with at least 3 reports; every other place is "Annan plats" there.
+        public var places: [String]
     }
+
+    /// `[central] daily_quota` when the file does not set it.
+    public static let defaultDailyQuota = 2_000
 
     /// The collector's database (`[storage] path`; default `/var/lib/lagesbild/lagesbild.sqlite`).
     public var databasePath: String
@@ -79,7 +89,11 @@ public struct CentralConfiguration: Sendable, Equatable {
                     ? nil : "must be 1 to 64 of a-z, 0-9 and - (a shared subscription group), or \"\" for none"
             }).flatMap { $0.isEmpty ? nil : $0 },
             sessionExpirySeconds: r.int("central", "session_expiry_s", range: 60...31_536_000) ?? 604_800,
-            retentionDays: r.int("central", "retention_days", range: 1...3650) ?? 180
+            retentionDays: r.int("central", "retention_days", range: 1...3650) ?? 180,
+            dailyQuota: r.int("central", "daily_quota", range: 100...1_000_000) ?? defaultDailyQuota,
+            places: r.stringArray("central", "places", check: { places in
+                places.count > 500 ? "at most 500 places (every kiosk's quick picks together)" : Configuration.checkPlaceNames(places)
+            }) ?? []
         )
         r.warnUnknown(known: Configuration.knownKeys)
         if !r.errors.isEmpty { throw ConfigErrors(r.errors, warnings: r.warnings) }
