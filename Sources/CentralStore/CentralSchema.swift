@@ -66,7 +66,7 @@ enum CentralSchema {
                                                 source, masked);
         """,
         // 3 (issue 22): each kiosk's daily intake for the quota (stored, rejected, refused over quota), and the
-        // status numbers a kiosk poisoned before the centre bounded them (docs/CONTRACT.md §4.4) cleared, so
+        // status numbers a kiosk poisoned before the centre bounded them (docs/CONTRACT.md §4.5) cleared, so
         // that the lägesbild draws again and the kiosk's next status sets them.
         """
         CREATE TABLE intake_days (

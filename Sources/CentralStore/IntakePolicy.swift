@@ -1,6 +1,6 @@
 import ReportModel
 
-/// What the centre takes from a kiosk, and how much (docs/CONTRACT.md §4.4): the bounds that keep one kiosk —
+/// What the centre takes from a kiosk, and how much (docs/CONTRACT.md §4.5): the bounds that keep one kiosk —
 /// broken, or in hostile hands with valid credentials — from stopping the collector, poisoning the lägesbild
 /// or filling the centre's disk. Pure: no clock, no database; every store backend asks it the same questions.
 public struct IntakePolicy: Sendable, Equatable {

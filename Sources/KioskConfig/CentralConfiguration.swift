@@ -23,7 +23,7 @@ public struct CentralConfiguration: Sendable, Equatable {
         public var retentionDays: Int
         /// At most this many payloads (reports and rejected payloads) from one kiosk are stored per UTC day;
         /// above it the collector stores nothing more of that kiosk's that day and confirms nothing new, so the
-        /// kiosk keeps its reports and sends them again (docs/CONTRACT.md §4.4).
+        /// kiosk keeps its reports and sends them again (docs/CONTRACT.md §4.5).
         public var dailyQuota: Int
         /// The kiosks' quick-pick places (their `[kiosk] places`, all kiosks' together): the shareable HTML names
         /// these, and places with at least 3 reports; every other place is "Annan plats" there.

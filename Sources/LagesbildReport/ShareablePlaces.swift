@@ -3,7 +3,7 @@ import ReportModel
 extension PictureRenderer {
     /// One row of the shareable HTML's places (the table and the chart), with what may be shown of it.
     ///
-    /// The rules (docs/CONTRACT.md §7.4):
+    /// The rules (docs/CONTRACT.md §1.9, "html"):
     /// - a place is named only when it is one of the kiosks' quick picks (`[central] places`) or has at least 3
     ///   reports in the period; every other place counts under one row "Annan plats", so a name or a home
     ///   address typed once is never shown;

@@ -104,6 +104,34 @@ import TestSupport
         #expect(committed.held["k-ok"] == [1])
     }
 
+    @Test("The quota: rejects count too; a held report is still confirmed; refusals are shown; the next day it fits")
+    func dailyQuotaDetails() throws {
+        let dir = TempDir("central")
+        let store = try CentralStore.open(path: dir.file("c.sqlite"))
+        store.intake = IntakePolicy(dailyQuota: 100)
+        var b = CentralStoreTests.batch((1...90).map { CentralStoreTests.report(kiosk: "k-1", seq: Int64($0), at: Self.t0) })
+        b.rejects = (0..<20).map { _ in
+            Array("not json".utf8).withUnsafeBytes { CentralStore.Reject(topic: "lagesbild/v1/reports/k-1", reason: "nonsense", payload: $0) }
+        }
+        let first = try store.commit(b, at: Self.t0)
+        #expect(first.new == 90)
+        #expect(first.overQuota == 10, "90 reports + 10 rejects fill the quota; the other 10 rejects are counted only")
+        #expect(try store.rejects().count == 10)
+        // Over quota: a new report is refused and not confirmed; a resend of a held one is confirmed.
+        let again = try store.commit(CentralStoreTests.batch([CentralStoreTests.report(kiosk: "k-1", seq: 91, at: Self.t0),
+                                                              CentralStoreTests.report(kiosk: "k-1", seq: 5, at: Self.t0)]), at: Self.t0)
+        #expect(again.held == ["k-1": [5]])
+        #expect(again.refused == ["k-1": [91]])
+        let period = Picture.Period(since: Self.t0 - Self.day, until: Self.t0 + Self.day, utcOffsetSeconds: 0)
+        let p = try store.picture(period: period, now: Self.t0, silentAfterHours: 24, includeText: false)
+        #expect(p.kiosks.first { $0.id == "k-1" }?.overQuota == 11)
+        #expect(PictureRenderer.renderText(p).contains("kiosk k-1: 11 gånger inte mottaget"))
+        // The next UTC day the kiosk's resend is stored.
+        let tomorrow = try store.commit(CentralStoreTests.batch([CentralStoreTests.report(kiosk: "k-1", seq: 91, at: Self.t0)]),
+                                        at: Self.t0 + Self.day)
+        #expect(tomorrow.held == ["k-1": [91]] && tomorrow.new == 1)
+    }
+
     // MARK: 6 Operator's terminal
 
     @Test("Attack 6: OSC 52, C1 controls and bidi overrides in kiosk strings never reach the operator's terminal")
