@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ReportModel
 
 /// The configuration of the central service, `lagesbild`: the same file format as the kiosk's (docs/CONTRACT.md §2),
 /// read without `[kiosk]`. Its broker is `[mqtt]`, its database `[storage] path`, its own settings `[central]`.
@@ -47,10 +48,11 @@ public struct CentralConfiguration: Sendable, Equatable {
     /// The file used when neither `--config` nor `$LAGESBILD_CONFIG` is given.
     public static let defaultPath = "/etc/lagesbild/lagesbild.toml"
 
-    public func reportsFilter() -> String { shared("\(mqtt.topicPrefix)/reports/+") }
-    public func statusFilter() -> String { shared("\(mqtt.topicPrefix)/status/+") }
-    /// The receipts topic of one kiosk (docs/CONTRACT.md §3).
-    public func receiptsTopic(kiosk: String) -> String { "\(mqtt.topicPrefix)/receipts/\(kiosk)" }
+    /// The topics of docs/CONTRACT.md §3 under `[mqtt] topic_prefix`.
+    public var topics: Topics { Topics(prefix: mqtt.topicPrefix) }
+    /// The collector's subscriptions: every kiosk's reports and status (in the shared group, with `share_group`).
+    public func reportsFilter() -> String { shared(topics.everyKiosksReports) }
+    public func statusFilter() -> String { shared(topics.everyKiosksStatus) }
 
     private func shared(_ filter: String) -> String {
         central.shareGroup.map { "$share/\($0)/\(filter)" } ?? filter

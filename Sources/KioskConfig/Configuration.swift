@@ -90,12 +90,8 @@ public struct Configuration: Sendable, Equatable {
         ConfigError(file: sourcePath, line: keyLines[key] ?? 0, key: key, message: message)
     }
 
-    public func reportsTopic() -> String { "\(mqtt.topicPrefix)/reports/\(kiosk.id)" }
-    public func statusTopic() -> String { "\(mqtt.topicPrefix)/status/\(kiosk.id)" }
-    /// Where the collector confirms what it has stored of this kiosk's reports.
-    public func receiptsTopic() -> String { "\(mqtt.topicPrefix)/receipts/\(kiosk.id)" }
-    /// Where the centre publishes its public feedback, retained: for every kiosk, or for this one (which wins).
-    public func feedbackTopic(own: Bool) -> String { "\(mqtt.topicPrefix)/feedback/\(own ? kiosk.id : "all")" }
+    /// The topics of docs/CONTRACT.md §3 under `[mqtt] topic_prefix`.
+    public var topics: Topics { Topics(prefix: mqtt.topicPrefix) }
 
     /// The path used when neither `--config` nor `$TIPSKIOSK_CONFIG` is given.
     public static let defaultPath = "/etc/tipskiosk/tipskiosk.toml"

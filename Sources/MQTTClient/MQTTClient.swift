@@ -382,13 +382,17 @@ public final class MQTTClient {
 
     /// Subscribe to one topic filter (`mosquitto_subscribe_v5`); the SUBACK arrives at
     /// ``MQTTClientDelegate/mqttDidSubscribe(_:messageID:grantedQoS:)`` under the returned id. A filter may be
-    /// an MQTT 5 shared subscription, `$share/<group>/<filter>`.
+    /// an MQTT 5 shared subscription, `$share/<group>/<filter>`. With `retainAsPublished` (MQTT 5) the broker
+    /// keeps a message's retain flag as its publisher set it, also on an established subscription, so that the
+    /// receiver can tell a retained message from others (MQTT 3.1.1 and the default set it only on what a new
+    /// subscription gets).
     @discardableResult
-    public func subscribe(topic: String, qos: Int32) throws -> Int32 {
+    public func subscribe(topic: String, qos: Int32, retainAsPublished: Bool = false) throws -> Int32 {
         assertOwnerThread()
         guard (0...2).contains(qos) else { throw MQTTError.invalidArgument("QoS \(qos)") }
         var mid: Int32 = 0
-        try check(mosquitto_subscribe_v5(handle, &mid, topic, qos, 0, nil), "subscribe to \"\(topic)\"")
+        let options = retainAsPublished ? Int32(MQTT_SUB_OPT_RETAIN_AS_PUBLISHED.rawValue) : 0
+        try check(mosquitto_subscribe_v5(handle, &mid, topic, qos, options, nil), "subscribe to \"\(topic)\"")
         return mid
     }
 
