@@ -1,4 +1,5 @@
-import CentralStore
+@testable import CentralStore
+import Foundation
 import LagesbildReport
 import ReportModel
 import Testing
@@ -78,6 +79,27 @@ import TestSupport
                                                lastSeq: 3, version: nil, payload: "{}")]
         _ = try store.commit(b, at: Self.t0)
         #expect(try store.gaps().first { $0.kiosk == "k-1" } == .init(kiosk: "k-1", from: 1, to: 3))
+    }
+
+    @Test("Attack 3: a database poisoned before 0.2.0 draws again after migration 3, with no hand editing")
+    func migrationClearsAPoisonedStatus() throws {
+        let dir = TempDir("central")
+        let path = dir.file("old.sqlite")
+        let sql = CentralSchema.migrations[0] + CentralSchema.migrations[1] + "\nPRAGMA user_version = 2;\n" + """
+            INSERT INTO kiosks (kiosk, first_seen_at, status_at, state, pending, dead_letters, awaiting_receipt, last_seq)
+            VALUES ('k-1', 0, \(Self.t0), 'online', 0, 9223372036854775807, 0, 9223372036854775807),
+                   ('k-2', 0, \(Self.t0), 'online', 0, 9223372036854775807, 0, 9223372036854775807),
+                   ('k-3', 0, \(Self.t0), 'online', 1, 2, 0, 7);
+            """
+        let made = try runProcess("/usr/bin/sqlite3", [path], input: Data(sql.utf8))
+        #expect(made.status == 0, "\(made.stderr)")
+        let store = try CentralStore.open(path: path)
+        let period = Picture.Period(since: Self.t0 - Self.day, until: Self.t0 + 1, utcOffsetSeconds: 0)
+        let p = try store.picture(period: period, now: Self.t0, silentAfterHours: 24, includeText: false)
+        #expect(p.kiosks.first { $0.id == "k-1" }?.deadLetters == nil)
+        #expect(p.kiosks.first { $0.id == "k-3" }?.deadLetters == 2, "sane values stay")
+        #expect(try store.gaps() == [.init(kiosk: "k-3", from: 1, to: 7)])
+        #expect(PictureRenderer.renderText(p).contains("kiosk k-3: 2 döda brev"))
     }
 
     // MARK: 5 Unbounded (store side)
