@@ -187,7 +187,7 @@ public final class CentralStore {
                 var held: [String: [Int64]] = [:]
                 var fresh: [String: [Int64]] = [:]
                 var refused: [String: [Int64]] = [:]
-                var rejects = batch.rejects
+                var refusedReports: [Reject] = []   // counted against the quota in the order they came
                 var quota = IntakeLedger(db: db, day: IntakePolicy.day(of: now))
                 var sites: [String: String?] = [:]   // the kiosks of this batch, with the site their reports name
                 let insert = try db.statement("""
@@ -198,7 +198,12 @@ public final class CentralStore {
                 for r in batch.reports {
                     if let why = intake.refusal(of: r, now: now) {
                         refused[r.kiosk, default: []].append(r.seq)
-                        rejects.append(Reject(report: r, reason: why))
+                        if intake.allows(used: try quota.used(r.kiosk)) {
+                            quota.rejected(r.kiosk)
+                            refusedReports.append(Reject(report: r, reason: why))
+                        } else {
+                            quota.refuse(r.kiosk)
+                        }
                         continue
                     }
                     guard intake.allows(used: try quota.used(r.kiosk)) else {
@@ -274,9 +279,13 @@ public final class CentralStore {
                     try st.run()
                 }
                 let rj = try db.statement("INSERT INTO rejects (received_at, topic, reason, size, head) VALUES (?, ?, ?, ?, ?)")
-                for r in rejects {
+                var rejects = refusedReports
+                for r in batch.rejects {
                     guard intake.allows(used: try quota.used(r.kiosk)) else { quota.refuse(r.kiosk); continue }
                     quota.rejected(r.kiosk)
+                    rejects.append(r)
+                }
+                for r in rejects {
                     rj.bind(1, now)
                     rj.bind(2, r.topic)
                     rj.bind(3, r.reason)

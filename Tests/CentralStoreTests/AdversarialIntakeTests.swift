@@ -113,6 +113,14 @@ import TestSupport
                                                       CentralStoreTests.report(seq: 2, at: Self.t0 + 3_600_000)]), at: Self.t0)
         #expect(try store.reportCount() == 1)
         #expect(try store.heldRanges()["k-1"] == [2...2])
+        // Refused reports count against the kiosk's quota in the order they came: 30 refused, then 70 stored.
+        let other = try CentralStore.open(path: dir.file("d.sqlite"))
+        other.intake = IntakePolicy(dailyQuota: 100)
+        let flood = (1...30).map { CentralStoreTests.report(seq: Int64($0), at: far) }
+            + (31...180).map { CentralStoreTests.report(seq: Int64($0), at: Self.t0) }
+        let c = try other.commit(CentralStoreTests.batch(flood), at: Self.t0)
+        #expect(c.new == 70 && c.overQuota == 80)
+        #expect(try other.rejects().count == 30)
     }
 
     @Test("Attack 5: one kiosk's flood stops at its daily quota; the other kiosks' reports are stored")
