@@ -91,9 +91,11 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "DisplayTests", dependencies: ["Display"]),
         .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "TestSupport"]),
-        .testTarget(name: "CollectorTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
+        .testTarget(name: "CollectorTests", dependencies: ["CentralStore", "KioskConfig", "KioskLog", "TestSupport", "tipskiosk", "lagesbild"]),
         .testTarget(name: "LagesbildReportTests", dependencies: ["LagesbildReport", "ReportModel"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "KioskConfig", "Prompt", "TestSupport", "tipskiosk"]),
         .testTarget(name: "FaultTests", dependencies: ["Outbox", "Delivery", "Daemon", "ReportModel", "CentralStore", "TestSupport", "tipskiosk", "lagesbild"]),
+        // The adversarial-kiosk suite: one file per attack, against the shipped broker config and ACL (TestSupport's Site).
+        .testTarget(name: "AdversarialKioskTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
     ]
 )

@@ -1,12 +1,14 @@
 import BrokerSession
+import BrokerSettings
 import Daemon
 import Glibc
 import KioskConfig
 import MQTTClient
 
 /// `lagesbild feedback`: publishes one retained message on a feedback topic and returns once the broker has
-/// acknowledged it (PUBACK), or says why not. A short-lived ``BrokerSession`` of its own, under a client id of its
-/// own, so that it never takes over the collector's session.
+/// acknowledged it (PUBACK), or says why not. A short-lived ``BrokerSession`` of its own, as the feedback user
+/// (`[central] feedback_username`, which may write feedback and nothing else) under a client id of its own, so
+/// that it never takes over the collector's session.
 public final class FeedbackPublisher: BrokerSessionDelegate {
     /// Why the message did not reach the broker, in words for the person at the terminal.
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -26,8 +28,8 @@ public final class FeedbackPublisher: BrokerSessionDelegate {
         session = BrokerSession(settings: .init(
             endpoint: "\(config.mqtt.host):\(config.mqtt.port)", protocolVersion: config.mqtt.protocolVersion == 4 ? .v311 : .v5,
             options: { version in
-                config.mqttOptions(clientID: "\(config.central.clientID)-feedback-\(getpid())",
-                                   protocolVersion: version, password: password, keepSession: false)
+                config.feedbackMQTT.clientOptions(clientID: "\(config.central.feedbackUsername)-\(getpid())",
+                                                  protocolVersion: version, password: password)
             },
             logsFailures: false, reconnects: false))
         session.delegate = self
