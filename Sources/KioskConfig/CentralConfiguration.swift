@@ -22,6 +22,13 @@ public struct CentralConfiguration: Sendable, Equatable {
         public var sessionExpirySeconds: Int
         /// `lagesbild prune` without `--older-than` deletes reports older than this many days.
         public var retentionDays: Int
+        /// At most this many payloads (reports and rejected payloads) from one kiosk are stored per UTC day;
+        /// above it the collector stores nothing more of that kiosk's that day and confirms nothing new, so the
+        /// kiosk keeps its reports and sends them again (docs/CONTRACT.md §4.5).
+        public var dailyQuota: Int
+        /// The kiosks' quick-pick places (their `[kiosk] places`, all kiosks' together): the shareable HTML names
+        /// these, and places with at least 3 reports; every other place is "Annan plats" there.
+        public var places: [String]
         /// The broker user `lagesbild feedback` connects as (its client id too), never a collector's: the site
         /// broker makes the user name the client id, so feedback under a collector's user would take over that
         /// collector's session and throw its queue away. The ACL lets this user write the feedback topics only.
@@ -31,6 +38,9 @@ public struct CentralConfiguration: Sendable, Equatable {
         public var feedbackCertFile: String?
         public var feedbackKeyFile: String?
     }
+
+    /// `[central] daily_quota` when the file does not set it.
+    public static let defaultDailyQuota = 2_000
 
     /// `[central] feedback_username` when the file does not set it; config/broker/acl's feedback user.
     public static let defaultFeedbackUsername = "lagesbild-feedback"
@@ -114,6 +124,10 @@ public struct CentralConfiguration: Sendable, Equatable {
             }).flatMap { $0.isEmpty ? nil : $0 },
             sessionExpirySeconds: r.int("central", "session_expiry_s", range: 60...31_536_000) ?? 604_800,
             retentionDays: r.int("central", "retention_days", range: 1...3650) ?? 180,
+            dailyQuota: r.int("central", "daily_quota", range: 100...1_000_000) ?? defaultDailyQuota,
+            places: r.stringArray("central", "places", check: { places in
+                places.count > 500 ? "at most 500 places (every kiosk's quick picks together)" : Configuration.checkPlaceNames(places)
+            }) ?? [],
             feedbackUsername: r.string("central", "feedback_username", check: { u in
                 u.isEmpty ? "must not be empty (the broker user of lagesbild feedback)" : nil
             }) ?? defaultFeedbackUsername,

@@ -129,11 +129,7 @@ public struct Configuration: Sendable, Equatable {
             }) ?? ["sv", "en"],
             idleTimeoutSeconds: r.int("kiosk", "idle_timeout_s", range: 10...3600) ?? 90,
             places: r.stringArray("kiosk", "places", check: { places in
-                if places.count > 9 { return "at most 9 quick picks (keys 1–9); free text is always allowed" }
-                if let bad = places.first(where: { $0.trimmingSpaces().isEmpty || $0.count > 200 }) {
-                    return "\"\(bad)\" must be 1 to 200 characters"
-                }
-                return nil
+                places.count > 9 ? "at most 9 quick picks (keys 1–9); free text is always allowed" : checkPlaceNames(places)
             }) ?? [],
             ageGroup: r.string("kiosk", "age_group", check: { v in
                 AgeGroupSetting(rawValue: v) == nil
@@ -184,9 +180,17 @@ public struct Configuration: Sendable, Equatable {
                  "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
         "prompt": ["staff_pin_hash", "language_dir", "display", "speech"],
         "hardware": Hardware.keys,
-        "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days",
+        "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days", "daily_quota", "places",
                     "feedback_username", "feedback_password_file", "feedback_cert_file", "feedback_key_file"],
     ]
+
+    /// Why a list of quick-pick places (`[kiosk] places`, `[central] places`) is not valid, or nil.
+    static func checkPlaceNames(_ places: [String]) -> String? {
+        if let bad = places.first(where: { $0.trimmingSpaces().isEmpty || $0.count > 200 }) {
+            return "\"\(bad)\" must be 1 to 200 characters"
+        }
+        return nil
+    }
 
     /// The folder a relative path in the file is taken from: the configuration file's own folder ("" for a bare
     /// file name, "/" for a file in the root folder).
