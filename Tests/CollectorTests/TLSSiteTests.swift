@@ -44,6 +44,20 @@ struct TLSSiteTests {
         #expect(Self.held(central) == 22, "the rightful kiosk's reports still go through")
     }
 
+    @Test("Two collectors, each with its own broker user and session (lagesbild-collect, lagesbild-collect-2), each hold every report; a kiosk added to the site delivers to both")
+    func twoCollectorsWithUsersOfTheirOwn() throws {
+        let site = try Site()
+        try site.addUser("tls-kiosk-3")
+        let (d1, c1, p1) = try site.collector(user: Site.collectorUsers[0])
+        let (d2, c2, p2) = try site.collector(user: Site.collectorUsers[1])
+        defer { p1.terminate(); p2.terminate(); withExtendedLifetime((d1, d2)) {} }
+        let (kdir, config, gw) = try site.gateway("tls-kiosk-3")
+        defer { gw.terminate(); withExtendedLifetime(kdir) {} }
+        #expect(try tipskiosk(["submit", "--config", config], input: submitLines(5)).status == 0)
+        #expect(try waitUntil(timeout: 20) { try status(config)["pending"] as? Int == 0 }, "\(gw.log)")
+        #expect(waitUntil(timeout: 10) { Self.held(c1) == 5 && Self.held(c2) == 5 }, "\(p1.log)\n\(p2.log)")
+    }
+
     @Test("Mutual TLS: client certificates instead of passwords, for the kiosk and the collector")
     func mutualTLS() throws {
         let site = try Site(config: "mosquitto-mtls.conf")

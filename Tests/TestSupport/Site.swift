@@ -89,15 +89,14 @@ public final class Site: @unchecked Sendable {
         chmod(file, 0o600)
     }
 
-    /// Gives the running site another user (a password and a client certificate): the broker reloads its password
-    /// file on SIGHUP.
+    /// Gives the site another user (a password and a client certificate), and restarts the broker so that it reads
+    /// its password file again (a child of the test process does not see SIGHUP): sessions it kept in memory are
+    /// gone, so add users before starting clients.
     public func addUser(_ user: String) throws {
         let made = try runProcess(Self.repository + "/scripts/make-certs", [dir.path, "--client", user])
         guard made.status == 0 else { throw TestBrokerError("make-certs: \(made.stderr)") }
         try Self.addPassword(user, in: dir)
-        if let pid = broker.pid { kill(pid, SIGHUP) }
-        let before = broker.logText.components(separatedBy: "Reloading config").count
-        _ = waitUntil(timeout: 5) { self.broker.logText.components(separatedBy: "Reloading config").count > before }
+        try broker.restart()
     }
 
     /// Signs another broker certificate with the site's CA: `days` -1 makes one that has expired.
