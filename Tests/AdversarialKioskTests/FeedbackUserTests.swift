@@ -23,4 +23,19 @@ struct FeedbackUserTests {
         #expect(ok.stdout.contains("received PUBACK (Mid: 1, RC:0)") || ok.stdout.contains("received PUBACK (Mid: 1, RC:16)"),
                 "\(ok.stdout)\(ok.stderr)")
     }
+
+    @Test("lagesbild feedback on a staff machine connects as the feedback user: published and acknowledged, and the running collector is not disturbed",
+          arguments: [false, true])
+    func feedbackCommandUsesItsOwnUser(mtls: Bool) throws {
+        let site = try Site(config: mtls ? "mosquitto-mtls.conf" : "mosquitto.conf")
+        let (centralDir, _, collector) = try site.collector(mtls: mtls)
+        defer { collector.terminate(); withExtendedLifetime(centralDir) {} }
+        let before = site.broker.logText.count
+        let r = try site.feedback(["--sv", "Lampan vid stationen är lagad."], mtls: mtls)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("published on lagesbild/v1/feedback/all"), "\(r.stdout)")
+        let log = String(site.broker.logText.dropFirst(before))
+        #expect(!log.contains("already connected"), "\(log)")
+        #expect(collector.isRunning && collector.log.components(separatedBy: "connected to").count == 2, "\(collector.log)")
+    }
 }
