@@ -21,6 +21,9 @@ public struct CentralConfiguration: Sendable, Equatable {
         public var sessionExpirySeconds: Int
         /// `lagesbild prune` without `--older-than` deletes reports older than this many days.
         public var retentionDays: Int
+        /// `[central] database`: a PostgreSQL conninfo (`postgresql://…`) for the centre's database; nil: the
+        /// SQLite file at `[storage] path`.
+        public var database: String? = nil
     }
 
     /// The collector's database (`[storage] path`; default `/var/lib/lagesbild/lagesbild.sqlite`).
@@ -54,6 +57,17 @@ public struct CentralConfiguration: Sendable, Equatable {
         return defaultPath
     }
 
+    /// What is wrong with a `[central] database` value, nil when nothing is.
+    static func databaseProblem(_ value: String) -> String? {
+        guard value.hasPrefix("postgresql://") || value.hasPrefix("postgres://") else {
+            return "must be a PostgreSQL URI, postgresql://user@host:5432/lagesbild (leave it out for the SQLite file at [storage] path)"
+        }
+        guard value.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            return "must be one line of printable ASCII without spaces (percent-encode the rest)"
+        }
+        return nil
+    }
+
     /// Reads and checks the file. Throws `ConfigErrors` with every problem found, each `file:line: key: what`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                             checkFiles: Bool = true, secrets: SecretPaths = .resolve) throws(ConfigErrors) -> CentralConfiguration {
@@ -68,7 +82,7 @@ public struct CentralConfiguration: Sendable, Equatable {
         let baseDir = Configuration.folder(of: path)
         let database = r.path("storage", "path", baseDir: baseDir) ?? defaultDatabasePath
         let mqtt = r.mqtt(baseDir: baseDir)
-        let central = Central(
+        var central = Central(
             silentAfterHours: r.int("central", "silent_after_h", range: 1...8760) ?? 24,
             clientID: r.string("central", "client_id", check: { id in
                 id.count <= 64 && !id.isEmpty && id.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }
@@ -81,6 +95,7 @@ public struct CentralConfiguration: Sendable, Equatable {
             sessionExpirySeconds: r.int("central", "session_expiry_s", range: 60...31_536_000) ?? 604_800,
             retentionDays: r.int("central", "retention_days", range: 1...3650) ?? 180
         )
+        central.database = r.string("central", "database", check: databaseProblem)
         r.warnUnknown(known: Configuration.knownKeys)
         if !r.errors.isEmpty { throw ConfigErrors(r.errors, warnings: r.warnings) }
         return CentralConfiguration(databasePath: database, mqtt: mqtt, central: central, sourcePath: path, warnings: r.warnings)

@@ -188,7 +188,7 @@ public struct Configuration: Sendable, Equatable {
                  "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
         "prompt": ["staff_pin_hash", "language_dir", "display", "speech"],
         "hardware": Hardware.keys,
-        "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days"],
+        "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days", "database"],
     ]
 
     /// The folder a relative path in the file is taken from: the configuration file's own folder ("" for a bare

@@ -37,7 +37,18 @@ public final class TestPostgres: @unchecked Sendable {
     public static let user = "postgres"
 
     /// A conninfo for this one server.
-    public var conninfo: String { "postgresql://\(Self.user)@127.0.0.1:\(port)/postgres?connect_timeout=3" }
+    public var conninfo: String { conninfo(database: "postgres") }
+    /// A conninfo for one database of this server.
+    public func conninfo(database: String) -> String {
+        "postgresql://\(Self.user)@127.0.0.1:\(port)/\(database)?connect_timeout=3"
+    }
+
+    /// A new, empty database on this server (its name), for one test.
+    public func createDatabase() throws -> String {
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try PGConnection.connect(conninfo).execute("CREATE DATABASE \(name)")
+        return name
+    }
 
     /// A multi-host conninfo that reaches whichever of `servers` accepts writes.
     public static func conninfo(readWriteAmong servers: [TestPostgres]) -> String {
