@@ -18,7 +18,7 @@ import ReportModel
 public final class PostgresStore: CentralDatabase {
     /// The conninfo without its password, for logs and messages.
     public let location: String
-    private let conninfo: String
+    let conninfo: String
     private let readOnly: Bool
     private var connection: PGConnection?
 
@@ -59,12 +59,23 @@ public final class PostgresStore: CentralDatabase {
         if let c = connection, c.isConnected { return c }
         connection = nil
         let c = try PGConnection.connect(conninfo, timeout: timeout)
-        // Every commit durable before it is confirmed, whatever the server's default; reads see one snapshot.
-        try c.execute("SET synchronous_commit = on; SET application_name = 'lagesbild'")
-        if readOnly { try c.execute("SET default_transaction_read_only = on") }
+        for sql in Self.sessionSettings(readOnly: readOnly) { try c.query(sql) }
         connection = c
         return c
     }
+
+    /// Set on every new connection: every commit durable before it is confirmed, whatever the server's default.
+    static func sessionSettings(readOnly: Bool) -> [String] {
+        ["SET synchronous_commit = on", "SET application_name = 'lagesbild'"]
+            + (readOnly ? ["SET default_transaction_read_only = on"] : [])
+    }
+
+    /// The connection, when there is one that is up.
+    var openConnection: PGConnection? { connection.flatMap { $0.isConnected ? $0 : nil } }
+    /// Takes a connection made outside (`PendingCommit` connects without blocking).
+    func adopt(_ c: PGConnection) { connection = c }
+    /// Forgets the connection: the next use connects anew.
+    func drop() { connection = nil }
 
     /// Runs `body` on a connection; a lost connection is dropped, so that the next call connects anew.
     private func using<T>(_ body: (PGConnection) throws(PGError) -> T) throws(CentralStoreError) -> T {

@@ -258,7 +258,7 @@ public final class PGResult {
     public var rows: [[PGValue]] { (0..<count).map { r in (0..<columns).map { value(r, $0) } } }
 
     /// The statement's error, nil when it succeeded.
-    func error(context: String) -> PGError? {
+    public func error(context: String) -> PGError? {
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE, PGRES_COPY_IN, PGRES_COPY_OUT,
              PGRES_PIPELINE_SYNC:

@@ -150,6 +150,14 @@ public final class TestPostgres: @unchecked Sendable {
         try waitUntilReadWrite(timeout: timeout)
     }
 
+    /// `synchronous_standby_names` (ALTER SYSTEM, reloaded): with `*` a commit is answered only once a standby
+    /// has it too, so that nothing confirmed is lost with this machine; `""` after a promotion with no standby left.
+    public func setSynchronousStandbys(_ names: String) throws {
+        let c = try PGConnection.connect(conninfo)
+        try c.execute("ALTER SYSTEM SET synchronous_standby_names = '\(names)'")
+        try c.query("SELECT pg_reload_conf()")
+    }
+
     /// Waits until the server answers and is out of recovery (`pg_is_in_recovery()` false).
     public func waitUntilReadWrite(timeout: Double = 30) throws {
         let ok = waitUntil(timeout: timeout) {

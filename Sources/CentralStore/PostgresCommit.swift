@@ -1,0 +1,104 @@
+import PostgreSQL
+
+extension PostgresStore {
+    /// One commit driven from the collector's poll() loop, without blocking: connecting when there is no
+    /// connection (`PQconnectStart`/`PQconnectPoll`, every host of the conninfo), then BEGIN, the commit's
+    /// statements and COMMIT, each sent when the one before has finished. Poll `socket` for readability (and
+    /// for writability while `wantsWrite`), and call `advance()` when it is ready, or when the loop wakes anyway;
+    /// it returns what was stored once COMMIT has succeeded. Only then may receipts go out.
+    ///
+    /// On an error `advance()` throws: the transaction is rolled back (or died with the connection) and nothing
+    /// of the batch is confirmed. A lost connection (or a primary that became read-only) is `isBusy`; the store
+    /// connects anew on the next commit, so the caller keeps the batch and starts the same commit again later
+    /// (inserting by id makes that safe even if the lost COMMIT had in fact been made).
+    public final class PendingCommit {
+        private unowned let store: PostgresStore
+        private var steps: [(sql: String, params: [PGValue])]
+        private let batch: CentralStore.Batch
+        private var next = 0
+        private var connecting: PGConnection?
+        private var connectProgress = PGConnection.ConnectProgress.waitWritable
+        private var started = false
+        private var sending = false
+        private var failure: PGError?
+        private var lastRows: PGResult?
+        private var done: CentralStore.Committed?
+
+        init(store: PostgresStore, batch: CentralStore.Batch, now: Int64) {
+            self.store = store
+            self.batch = batch
+            steps = [("BEGIN", [])] + PostgresStore.commitStatements(batch, at: now) + [("COMMIT", [])]
+            if batch.isEmpty { done = CentralStore.Committed(held: [:], new: 0) }
+        }
+
+        /// The socket to poll: the connection's, or the one being connected.
+        public var socket: Int32 { connecting?.socket ?? store.socket }
+        /// Poll for writability too (connecting, or a statement not yet sent whole).
+        public var wantsWrite: Bool { connecting != nil ? connectProgress == .waitWritable : sending }
+
+        /// Does whatever can be done now; the result once COMMIT succeeded, nil while more is to come.
+        public func advance() throws(CentralStoreError) -> CentralStore.Committed? {
+            if let done { return done }
+            do {
+                return try step()
+            } catch {
+                if error.needsReconnect { store.drop() }
+                throw CentralStoreError(error, location: store.location)
+            }
+        }
+
+        private func step() throws(PGError) -> CentralStore.Committed? {
+            if store.openConnection == nil {
+                if connecting == nil {
+                    connecting = try PGConnection.start(store.conninfo)
+                    connectProgress = .waitWritable
+                }
+                guard let c = connecting else { return nil }
+                connectProgress = try c.continueConnecting()
+                guard connectProgress == .ready else { return nil }
+                connecting = nil
+                // The session settings go first, in the same queue.
+                steps.insert(contentsOf: PostgresStore.sessionSettings(readOnly: false).map { ($0, []) }, at: 0)
+                store.adopt(c)
+            }
+            guard let c = store.openConnection else { return nil }
+            if !started {
+                started = true
+                try send()
+            }
+            if sending { sending = try !c.flush() }
+            try c.consumeInput()
+            while !c.isBusy {
+                guard let r = c.nextResult() else {
+                    // The statement is finished.
+                    if let failure {
+                        if c.isConnected && c.transactionStatus != .idle { try? c.execute("ROLLBACK", timeout: .seconds(5)) }
+                        throw failure
+                    }
+                    next += 1
+                    if next == steps.count {
+                        done = PostgresStore.committed(batch, newRows: lastRows!)
+                        return done
+                    }
+                    try send()
+                    continue
+                }
+                if failure == nil, let e = r.error(context: steps[next].sql) { failure = e }
+                // The rows of the commit's last statement (before COMMIT): the new reports per kiosk.
+                if next == steps.count - 2 { lastRows = r }
+            }
+            return nil
+        }
+
+        private func send() throws(PGError) {
+            guard let c = store.openConnection else { return }
+            try c.send(steps[next].sql, steps[next].params)
+            sending = try !c.flush()
+        }
+    }
+
+    /// Starts a commit to be driven from a poll() loop (`PendingCommit`).
+    public func startCommit(_ batch: CentralStore.Batch, at now: Int64) -> PendingCommit {
+        PendingCommit(store: self, batch: batch, now: now)
+    }
+}
