@@ -1,0 +1,69 @@
+import Foundation
+import PostgreSQL
+@testable import CentralStore
+import ReportModel
+import Testing
+import TestSupport
+
+/// What only the PostgreSQL engine has: its tables mirror SQLite's, several collectors commit at once, a
+/// password never reaches a log.
+@Suite struct PostgresStoreTests {
+    @Test("Every table has the same columns on both engines (the migrations mirror each other)")
+    func schemaMirrorsSQLite() throws {
+        let pg = try Backend.cluster.get()
+        let database = try pg.createDatabase()
+        _ = try PostgresStore.open(conninfo: pg.conninfo(database: database))
+        let c = try PGConnection.connect(pg.conninfo(database: database))
+        let dir = TempDir("central")
+        _ = try CentralStore.open(path: dir.file("c.sqlite"))
+        for table in ["reports", "seq_ranges", "kiosks", "rejects", "meta"] {
+            let r = try c.query("SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
+                                [.text(table)])
+            let pgColumns = (0..<r.count).compactMap { r.string($0, 0) }.filter { $0 != "n" }   // rejects.n: SQLite's rowid
+            let s = try runProcess("/usr/bin/sqlite3", [dir.file("c.sqlite"), "SELECT name FROM pragma_table_info('\(table)')"])
+            let sqliteColumns = s.stdout.split(separator: "\n").map(String.init)
+            #expect(pgColumns == sqliteColumns, "\(table)")
+        }
+        let version = try c.query("SELECT version FROM schema_version").int64(0, 0)
+        #expect(version == Int64(PostgresSchema.migrations.count))
+        #expect(PostgresSchema.migrations.count == CentralSchema.migrations.count)
+    }
+
+    @Test("Two collectors committing overlapping batches of the same kiosks at once: each report once, ranges whole")
+    func concurrentCollectors() async throws {
+        let pg = try Backend.cluster.get()
+        let conninfo = pg.conninfo(database: try pg.createDatabase())
+        _ = try PostgresStore.open(conninfo: conninfo)
+        let kiosks = ["k-1", "k-2", "k-3"]
+        // Both collectors get every batch, in opposite orders of kiosks within the batch.
+        func batches(reversed: Bool) -> [CentralStore.Batch] {
+            stride(from: Int64(1), through: 400, by: 20).map { start in
+                let reports = kiosks.flatMap { k in (start..<(start + 20)).map { CentralStoreTests.report(kiosk: k, seq: $0, at: CentralStoreTests.t0) } }
+                return CentralStoreTests.batch(reversed ? reports.reversed() : reports)
+            }
+        }
+        let news = try await withThrowingTaskGroup(of: Int.self) { group in
+            for reversed in [false, true] {
+                group.addTask {
+                    let store = try PostgresStore.open(conninfo: conninfo)
+                    var new = 0
+                    for b in batches(reversed: reversed) { new += try store.commit(b, at: CentralStoreTests.t0).new }
+                    return new
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let store = try PostgresStore.open(conninfo: conninfo)
+        #expect(news == 1200, "each report new for exactly one of the two")
+        #expect(try store.reportCount() == 1200)
+        #expect(try store.heldRanges() == ["k-1": [1...400], "k-2": [1...400], "k-3": [1...400]])
+    }
+
+    @Test func passwordsAreRedacted() {
+        #expect(PostgresStore.redacted("postgresql://lagesbild:s3cret@db1:5432,db2/lagesbild?sslmode=require")
+                == "postgresql://lagesbild:***@db1:5432,db2/lagesbild?sslmode=require")
+        #expect(PostgresStore.redacted("postgresql://db1/lagesbild?user=l&password=s3cret&sslmode=require")
+                == "postgresql://db1/lagesbild?user=l&password=***&sslmode=require")
+        #expect(PostgresStore.redacted("postgresql://lagesbild@db1/lagesbild") == "postgresql://lagesbild@db1/lagesbild")
+    }
+}
