@@ -231,7 +231,8 @@ public final class TestPostgres: @unchecked Sendable {
     }
 }
 
-/// Stops every server still running at process exit (a test that failed before its server's deinit).
+/// Stops every server still running at process exit (one shared by a test run, or a test that failed before its
+/// server's deinit), and removes its folder.
 private final class TestPostgresRegistry: @unchecked Sendable {
     static let shared = TestPostgresRegistry()
     private let lock = NSLock()
@@ -241,6 +242,12 @@ private final class TestPostgresRegistry: @unchecked Sendable {
     func remove(_ d: String) { lock.lock(); dataDirs.remove(d); lock.unlock() }
     func stopAll() {
         lock.lock(); let all = dataDirs; dataDirs.removeAll(); lock.unlock()
-        for d in all { _ = try? TestPostgres.run("pg_ctl", ["stop", "-D", d, "-m", "immediate", "-w"]) }
+        for d in all {
+            _ = try? TestPostgres.run("pg_ctl", ["stop", "-D", d, "-m", "immediate", "-w"])
+            // The server's folder (data/'s parent) goes too: a cluster shared by a whole test run is never deinited.
+            if ProcessInfo.processInfo.environment["TIPSKIOSK_KEEP_TEST_DATA"] == nil {
+                try? FileManager.default.removeItem(atPath: String(d.dropLast("/data".count)))
+            }
+        }
     }
 }
