@@ -7,8 +7,8 @@ extension PostgresStore {
     /// for writability while `wantsWrite`), and call `advance()` when it is ready, or when the loop wakes anyway;
     /// it returns what was stored once COMMIT has succeeded. Only then may receipts go out.
     ///
-    /// On an error `advance()` throws: the transaction is rolled back (or died with the connection) and nothing
-    /// of the batch is confirmed. A lost connection (or a primary that became read-only) is `isBusy`; the store
+    /// On an error `advance()` throws: the connection is closed, which rolls the transaction back (or it died
+    /// already), and nothing of the batch is confirmed. A lost connection (or a primary that became read-only) is `isBusy`; the store
     /// connects anew on the next commit, so the caller keeps the batch and starts the same commit again later
     /// (inserting by id makes that safe even if the lost COMMIT had in fact been made).
     public final class PendingCommit {
@@ -72,7 +72,9 @@ extension PostgresStore {
                 guard let r = c.nextResult() else {
                     // The statement is finished.
                     if let failure {
-                        if c.isConnected && c.transactionStatus != .idle { try? c.execute("ROLLBACK", timeout: .seconds(5)) }
+                        // Closing the connection rolls the transaction back, without a blocking ROLLBACK here; the
+                        // next commit connects anew.
+                        store.drop()
                         throw failure
                     }
                     next += 1

@@ -67,3 +67,26 @@ import TestSupport
         #expect(PostgresStore.redacted("postgresql://lagesbild@db1/lagesbild") == "postgresql://lagesbild@db1/lagesbild")
     }
 }
+
+extension PostgresStoreTests {
+    @Test("A commit the server refuses throws, is not called busy, confirms nothing; the next one connects anew and works")
+    func refusedCommitIsRolledBack() throws {
+        let pg = try Backend.cluster.get()
+        let conninfo = pg.conninfo(database: try pg.createDatabase())
+        let store = try PostgresStore.open(conninfo: conninfo)
+        let admin = try PGConnection.connect(conninfo)
+        let batch = CentralStoreTests.batch([CentralStoreTests.report(seq: 1, at: CentralStoreTests.t0)])
+        try admin.execute("ALTER TABLE reports RENAME TO reports_away")
+        do {
+            _ = try PostgresFailoverTests.drive(store, batch, at: CentralStoreTests.t0)
+            Issue.record("the commit cannot succeed without its table")
+        } catch {
+            #expect(!error.isBusy)
+            #expect(error.message.contains("42P01"), "\(error)")   // undefined_table
+        }
+        try admin.execute("ALTER TABLE reports_away RENAME TO reports")
+        #expect(try admin.query("SELECT count(*) FROM kiosks").int64(0, 0) == 0, "the kiosk row written before it was rolled back too")
+        #expect(try PostgresFailoverTests.drive(store, batch, at: CentralStoreTests.t0).new == 1)
+        #expect(try store.heldRanges() == ["k-1": [1...1]])
+    }
+}
