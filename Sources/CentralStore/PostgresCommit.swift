@@ -3,7 +3,7 @@ import PostgreSQL
 extension PostgresStore {
     /// One commit driven from the collector's poll() loop, without blocking: connecting when there is no
     /// connection (`PQconnectStart`/`PQconnectPoll`, every host of the conninfo), then BEGIN, the commit's
-    /// statements and COMMIT, each sent when the one before has finished. Poll `socket` for readability (and
+    /// statements and COMMIT sent at once in pipeline mode (one round trip), and their results read in order. Poll `socket` for readability (and
     /// for writability while `wantsWrite`), and call `advance()` when it is ready, or when the loop wakes anyway;
     /// it returns what was stored once COMMIT has succeeded. Only then may receipts go out.
     ///
@@ -15,7 +15,7 @@ extension PostgresStore {
         private unowned let store: PostgresStore
         private var steps: [(sql: String, params: [PGValue])]
         private let batch: CentralStore.Batch
-        private var next = 0
+        private var next = 0          // the statement whose results are being read
         private var connecting: PGConnection?
         private var connectProgress = PGConnection.ConnectProgress.waitWritable
         private var started = false
@@ -63,39 +63,42 @@ extension PostgresStore {
             }
             guard let c = store.openConnection else { return nil }
             if !started {
+                // Every statement at once, in one pipeline: one round trip for the whole commit.
                 started = true
-                try send()
+                try c.enterPipelineMode()
+                for step in steps { try c.send(step.sql, step.params) }
+                try c.pipelineSync()
+                sending = try !c.flush()
             }
             if sending { sending = try !c.flush() }
             try c.consumeInput()
             while !c.isBusy {
                 guard let r = c.nextResult() else {
-                    // The statement is finished.
+                    next += 1   // a statement's results are done
+                    continue
+                }
+                if r.isPipelineSync {
+                    // The end: every statement has answered.
                     if let failure {
                         // Closing the connection rolls the transaction back, without a blocking ROLLBACK here; the
                         // next commit connects anew.
                         store.drop()
                         throw failure
                     }
-                    next += 1
-                    if next == steps.count {
-                        done = PostgresStore.committed(batch, newRows: lastRows!)
-                        return done
+                    try c.exitPipelineMode()
+                    guard next == steps.count, let lastRows else {
+                        store.drop()
+                        throw PGError(kind: .connectionLost, sqlState: nil, message: "the pipeline ended early", context: "commit")
                     }
-                    try send()
-                    continue
+                    done = PostgresStore.committed(batch, newRows: lastRows)
+                    return done
                 }
+                guard next < steps.count else { continue }
                 if failure == nil, let e = r.error(context: steps[next].sql) { failure = e }
                 // The rows of the commit's last statement (before COMMIT): the new reports per kiosk.
                 if next == steps.count - 2 { lastRows = r }
             }
             return nil
-        }
-
-        private func send() throws(PGError) {
-            guard let c = store.openConnection else { return }
-            try c.send(steps[next].sql, steps[next].params)
-            sending = try !c.flush()
         }
     }
 

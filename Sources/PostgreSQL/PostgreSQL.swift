@@ -135,6 +135,25 @@ public final class PGConnection {
         PQgetResult(handle).map { PGResult($0, connection: self) }
     }
 
+    // MARK: Pipeline mode
+
+    /// Enters pipeline mode (`PQenterPipelineMode`): statements sent one after another without waiting, their
+    /// results read in order, each ended by a nil from `nextResult()`; `pipelineSync()` marks the end, whose
+    /// result `isPipelineSync`. After an error the rest up to the sync are not run (`isPipelineAborted`).
+    public func enterPipelineMode() throws(PGError) {
+        guard PQenterPipelineMode(handle) == 1 else { throw error(.statementFailed, context: "enter pipeline mode") }
+    }
+
+    /// Ends the statements sent so far with a synchronisation point (`PQpipelineSync`), and sends them.
+    public func pipelineSync() throws(PGError) {
+        guard PQpipelineSync(handle) == 1 else { throw error(.connectionLost, context: "pipeline sync") }
+    }
+
+    /// Leaves pipeline mode, once every result has been read.
+    public func exitPipelineMode() throws(PGError) {
+        guard PQexitPipelineMode(handle) == 1 else { throw error(.statementFailed, context: "exit pipeline mode") }
+    }
+
     // MARK: Blocking conveniences (poll() on the socket, bounded)
 
     /// Runs one statement and returns its result (the last, of a statement that gave several), or throws its error.
@@ -256,6 +275,11 @@ public final class PGResult {
     }
     /// Every row, typed.
     public var rows: [[PGValue]] { (0..<count).map { r in (0..<columns).map { value(r, $0) } } }
+
+    /// The end of a pipeline's statements (`pipelineSync()`).
+    public var isPipelineSync: Bool { PQresultStatus(result) == PGRES_PIPELINE_SYNC }
+    /// A statement of a pipeline that was not run because one before it failed.
+    public var isPipelineAborted: Bool { PQresultStatus(result) == PGRES_PIPELINE_ABORTED }
 
     /// The statement's error, nil when it succeeded.
     public func error(context: String) -> PGError? {
