@@ -50,6 +50,40 @@ import TestSupport
         #expect(c.nextResult() == nil)
     }
 
+    @Test("Pipeline mode: three statements in one round trip, results in order; after a failure the rest is aborted")
+    func pipeline() throws {
+        let pg = try TestPostgres()
+        let c = try PGConnection.connect(pg.conninfo)
+        try c.execute("CREATE TABLE t (id bigint PRIMARY KEY)")
+        func run(_ statements: [(String, [PGValue])]) throws -> [[PGResult]] {
+            try c.enterPipelineMode()
+            for (sql, params) in statements { try c.send(sql, params) }
+            try c.pipelineSync()
+            while try !c.flush() {}
+            var results: [[PGResult]] = [[]]
+            while true {
+                while c.isBusy {
+                    var p = pollfd(fd: c.socket, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&p, 1, 5000)
+                    try c.consumeInput()
+                }
+                guard let r = c.nextResult() else { results.append([]); continue }
+                if r.isPipelineSync { break }
+                results[results.count - 1].append(r)
+            }
+            try c.exitPipelineMode()
+            return results.filter { !$0.isEmpty }
+        }
+        let ok = try run([("BEGIN", []), ("INSERT INTO t VALUES ($1)", [.int(1)]), ("SELECT count(*) FROM t", []), ("COMMIT", [])])
+        #expect(ok.count == 4)
+        #expect(ok[2].first?.value(0, 0) == .int(1))
+        let failed = try run([("BEGIN", []), ("INSERT INTO t VALUES ($1)", [.int(1)]), ("INSERT INTO t VALUES ($1)", [.int(2)]), ("COMMIT", [])])
+        #expect(failed[1].first?.error(context: "")?.sqlState == "23505")
+        #expect(failed[2].first?.isPipelineAborted == true && failed[3].first?.isPipelineAborted == true)
+        if c.transactionStatus != .idle { try c.query("ROLLBACK") }
+        #expect(try c.query("SELECT count(*) FROM t").int64(0, 0) == 1, "row 2 was not stored")
+    }
+
     @Test("A transaction commits, or rolls back on error; a refused statement has its SQLSTATE and keeps the connection")
     func transactionsAndErrors() throws {
         let pg = try TestPostgres()
