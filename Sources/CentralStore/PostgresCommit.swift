@@ -47,6 +47,14 @@ extension PostgresStore {
             }
         }
 
+        /// Gives the commit up (it took too long): the connection is closed, which rolls back whatever the server
+        /// had not committed yet; nothing of the batch is confirmed, and the next commit connects anew.
+        public func abandon() {
+            guard done == nil else { return }
+            connecting = nil
+            store.drop()
+        }
+
         private func step() throws(PGError) -> CentralStore.Committed? {
             if store.openConnection == nil {
                 if connecting == nil {
