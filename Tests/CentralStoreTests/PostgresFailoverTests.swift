@@ -45,6 +45,7 @@ import TestSupport
             }
         }
         var failures = 0, promoted = false, confirmed = 0, duplicates = 0
+        let started = ContinuousClock.now
         for (i, batch) in batches.enumerated() {
             // Every fifth batch reaches both collectors (a redelivery); the rest one of them, in turn.
             let takers = i % 5 == 0 ? [0, 1] : [i % 2]
@@ -78,8 +79,13 @@ import TestSupport
             }
         }
         #expect(promoted && failures > 0, "the primary's loss was felt")
+        print("failover: \(failures) failed attempts, \(ContinuousClock.now - started) in all")
         let total = kiosks.count * Int(perKiosk)
-        #expect(confirmed == total + duplicates)
+        // Each report was new to exactly one commit, except those of a commit whose COMMIT was made on the server
+        // (and the synchronous standby) but whose answer died with the primary: sent again, they are duplicates.
+        // There is at most one such batch (one commit in flight at the kill).
+        let new = confirmed - duplicates
+        #expect(new <= total && new >= total - Int(chunk), "new \(new) of \(total)")
         let after = try PostgresStore.open(conninfo: standby.conninfo, readOnly: true)
         #expect(try after.reportCount() == total, "every report exactly once")
         #expect(try after.heldRanges() == Dictionary(uniqueKeysWithValues: kiosks.map { ($0, [1...perKiosk]) }))
