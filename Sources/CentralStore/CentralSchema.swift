@@ -65,5 +65,22 @@ enum CentralSchema {
         CREATE INDEX reports_by_time ON reports(submitted_at, category, place, kiosk, event, occurred, age_group,
                                                 source, masked);
         """,
+        // 3 (issue 22): each kiosk's daily intake for the quota (stored, rejected, refused over quota), and the
+        // status numbers a kiosk poisoned before the centre bounded them (docs/CONTRACT.md §4.5) cleared, so
+        // that the lägesbild draws again and the kiosk's next status sets them.
+        """
+        CREATE TABLE intake_days (
+            kiosk      TEXT    NOT NULL,
+            day        INTEGER NOT NULL,              -- UTC days since 1970-01-01, by the centre's clock
+            stored     INTEGER NOT NULL DEFAULT 0,    -- reports stored
+            rejected   INTEGER NOT NULL DEFAULT 0,    -- payloads kept in rejects
+            over_quota INTEGER NOT NULL DEFAULT 0,    -- payloads not stored: over [central] daily_quota
+            PRIMARY KEY (kiosk, day)
+        ) WITHOUT ROWID;
+        UPDATE kiosks SET last_seq = NULL WHERE last_seq < 0 OR last_seq > 9007199254740991;
+        UPDATE kiosks SET pending = NULL WHERE pending < 0 OR pending > 1000000000;
+        UPDATE kiosks SET dead_letters = NULL WHERE dead_letters < 0 OR dead_letters > 1000000000;
+        UPDATE kiosks SET awaiting_receipt = NULL WHERE awaiting_receipt < 0 OR awaiting_receipt > 1000000000;
+        """,
     ]
 }

@@ -33,6 +33,15 @@ public final class CentralStore {
             self.size = payload.count
             self.head = String(decoding: UnsafeRawBufferPointer(rebasing: payload.prefix(1024)), as: UTF8.self)
         }
+        /// A decoded report the store refuses (`IntakePolicy.refusal`).
+        init(report: ReceivedReport, reason: String) {
+            topic = "reports/" + report.kiosk
+            self.reason = reason
+            size = report.payload.utf8.count
+            head = String(decoding: report.payload.utf8.prefix(1024), as: UTF8.self)
+        }
+        /// The kiosk whose topic it came on (the topic's last level): the daily quota counts it against that kiosk.
+        public var kiosk: String { topic.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? topic }
     }
 
     /// A kiosk's retained status (docs/CONTRACT.md §4.2), as far as the centre uses it; the payload is kept whole.
@@ -65,17 +74,27 @@ public final class CentralStore {
             do { v = try JSONParser.parse(payload) } catch { return .failure(.init(error.description)) }
             guard case .object = v else { return .failure(.init("not a JSON object")) }
             if let k = v["kiosk"]?.string, k != topicKiosk {
-                return .failure(.init("kiosk: \"\(k)\" does not match the topic's kiosk"))
+                return .failure(.init("kiosk: \"\(TextCleaner.prefix(TextCleaner.line(k), scalars: 40))\" does not match the topic's kiosk"))
             }
-            return .success(KioskStatus(kiosk: topicKiosk, state: v["state"]?.string, pending: v["pending"]?.int,
-                                        deadLetters: v["dead_letters"]?.int, awaitingReceipt: v["awaiting_receipt"]?.int,
-                                        lastSeq: v["last_seq"]?.int, version: v["version"]?.string,
+            // Every number bounded (IntakePolicy): a status out of range is refused whole, the last good one stays.
+            var numbers: [String: Int64] = [:]
+            for key in ["pending", "dead_letters", "awaiting_receipt", "last_seq"] {
+                switch IntakePolicy.statusNumber(v[key], key: key) {
+                case .failure(let why): return .failure(why)
+                case .success(let n): numbers[key] = n
+                }
+            }
+            return .success(KioskStatus(kiosk: topicKiosk, state: v["state"]?.string, pending: numbers["pending"],
+                                        deadLetters: numbers["dead_letters"], awaitingReceipt: numbers["awaiting_receipt"],
+                                        lastSeq: numbers["last_seq"], version: v["version"]?.string,
                                         payload: String(decoding: payload, as: UTF8.self)))
         }
     }
 
     public let path: String
     let db: SQLiteConnection
+    /// The bounds and the daily quota `commit` applies (`[central] daily_quota`).
+    public var intake = IntakePolicy()
 
     /// Opens (creating and migrating) the database at `path`. `readOnly` is for `lagesbild report`.
     public static func open(path: String, readOnly: Bool = false) throws(CentralStoreError) -> CentralStore {
@@ -146,9 +165,16 @@ public final class CentralStore {
         public var held: [String: [Int64]]
         /// Reports that were new (not already held by id).
         public var new: Int
-        public init(held: [String: [Int64]], new: Int) {
+        /// Per kiosk, the seqs of the batch the store refused and does not hold (`IntakePolicy`: too far in the
+        /// future, or over the kiosk's daily quota). They get no receipt: the kiosk keeps them.
+        public var refused: [String: [Int64]]
+        /// Payloads (reports and rejects) not stored because their kiosk was over its daily quota.
+        public var overQuota: Int
+        public init(held: [String: [Int64]], new: Int, refused: [String: [Int64]] = [:], overQuota: Int = 0) {
             self.held = held
             self.new = new
+            self.refused = refused
+            self.overQuota = overQuota
         }
         public var duplicates: Int { held.values.reduce(0) { $0 + $1.count } - new }
     }
@@ -160,6 +186,9 @@ public final class CentralStore {
             return try db.writeTransaction { () throws(SQLiteError) -> Committed in
                 var held: [String: [Int64]] = [:]
                 var fresh: [String: [Int64]] = [:]
+                var refused: [String: [Int64]] = [:]
+                var refusedReports: [Reject] = []   // counted against the quota in the order they came
+                var quota = IntakeLedger(db: db, day: IntakePolicy.day(of: now))
                 var sites: [String: String?] = [:]   // the kiosks of this batch, with the site their reports name
                 let insert = try db.statement("""
                     INSERT INTO reports (id, kiosk, seq, submitted_at, received_at, category, place, occurred,
@@ -167,6 +196,24 @@ public final class CentralStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
                     """)
                 for r in batch.reports {
+                    if let why = intake.refusal(of: r, now: now) {
+                        refused[r.kiosk, default: []].append(r.seq)
+                        if intake.allows(used: try quota.used(r.kiosk)) {
+                            quota.rejected(r.kiosk)
+                            refusedReports.append(Reject(report: r, reason: why))
+                        } else {
+                            quota.refuse(r.kiosk)
+                        }
+                        continue
+                    }
+                    guard intake.allows(used: try quota.used(r.kiosk)) else {
+                        // Over quota: what is already held is still confirmed; nothing new is stored.
+                        if try quota.holds(id: r.id) { held[r.kiosk, default: []].append(r.seq) } else {
+                            refused[r.kiosk, default: []].append(r.seq)
+                            quota.refuse(r.kiosk)
+                        }
+                        continue
+                    }
                     insert.bind(1, r.id)
                     insert.bind(2, r.kiosk)
                     insert.bind(3, r.seq)
@@ -183,7 +230,10 @@ public final class CentralStore {
                     insert.bind(14, r.masked.isEmpty ? nil : r.masked.joined(separator: ","))
                     try insert.run()
                     held[r.kiosk, default: []].append(r.seq)
-                    if db.changes > 0 { fresh[r.kiosk, default: []].append(r.seq) }
+                    if db.changes > 0 {
+                        fresh[r.kiosk, default: []].append(r.seq)
+                        quota.stored(r.kiosk)
+                    }
                     // A report without a site keeps the site an earlier report of this batch named.
                     if let site = r.site {
                         sites[r.kiosk] = site
@@ -212,7 +262,7 @@ public final class CentralStore {
                       pending = coalesce(excluded.pending, kiosks.pending),
                       dead_letters = coalesce(excluded.dead_letters, kiosks.dead_letters),
                       awaiting_receipt = coalesce(excluded.awaiting_receipt, kiosks.awaiting_receipt),
-                      last_seq = max(coalesce(excluded.last_seq, 0), coalesce(kiosks.last_seq, 0)),
+                      last_seq = coalesce(excluded.last_seq, kiosks.last_seq),
                       version = coalesce(excluded.version, kiosks.version), status = excluded.status
                     """)
                 for s in batch.statuses {
@@ -229,7 +279,13 @@ public final class CentralStore {
                     try st.run()
                 }
                 let rj = try db.statement("INSERT INTO rejects (received_at, topic, reason, size, head) VALUES (?, ?, ?, ?, ?)")
+                var rejects = refusedReports
                 for r in batch.rejects {
+                    guard intake.allows(used: try quota.used(r.kiosk)) else { quota.refuse(r.kiosk); continue }
+                    quota.rejected(r.kiosk)
+                    rejects.append(r)
+                }
+                for r in rejects {
                     rj.bind(1, now)
                     rj.bind(2, r.topic)
                     rj.bind(3, r.reason)
@@ -237,7 +293,9 @@ public final class CentralStore {
                     rj.bind(5, r.head)
                     try rj.run()
                 }
-                return Committed(held: held, new: fresh.values.reduce(0) { $0 + $1.count })
+                try quota.save()
+                return Committed(held: held, new: fresh.values.reduce(0) { $0 + $1.count }, refused: refused,
+                                 overQuota: quota.overQuota)
             }
         } catch {
             throw CentralStoreError(error, path: path)
@@ -252,8 +310,8 @@ public final class CentralStore {
         for r in DeliveryReceipt.ranges(of: seqs) {
             var lo = r.lowerBound, hi = r.upperBound
             find.bind(1, kiosk)
-            find.bind(2, hi + 1)
-            find.bind(3, lo - 1)
+            find.bind(2, hi.addingSaturated(1))
+            find.bind(3, lo.addingSaturated(-1))
             var touching: [Int64] = []
             while try find.step() {
                 lo = min(lo, find.int64(0))
@@ -304,7 +362,7 @@ public final class CentralStore {
             var next: Int64 = 1
             for r in ranges[kiosk] ?? [] {
                 if r.lowerBound > next { gaps.append(.init(kiosk: kiosk, from: next, to: r.lowerBound - 1)) }
-                next = max(next, r.upperBound + 1)
+                next = max(next, r.upperBound.addingSaturated(1))
             }
             if let last = lastSeq[kiosk], last >= next { gaps.append(.init(kiosk: kiosk, from: next, to: last)) }
         }
@@ -340,14 +398,19 @@ public final class CentralStore {
         do {
             try db.execute("PRAGMA secure_delete=ON")
             let result = try db.writeTransaction { () throws(SQLiteError) -> (Int, Int) in
-                let r = try db.statement("DELETE FROM reports WHERE submitted_at < ?")
+                // By received_at too: a report that claimed a far future before the centre bounded it still goes.
+                let r = try db.statement("DELETE FROM reports WHERE submitted_at < ?1 OR received_at < ?1")
                 r.bind(1, cutoff)
                 try r.run()
                 let reports = db.changes
                 let j = try db.statement("DELETE FROM rejects WHERE received_at < ?")
                 j.bind(1, cutoff)
                 try j.run()
-                return (reports, db.changes)
+                let rejects = db.changes
+                let d = try db.statement("DELETE FROM intake_days WHERE day < ?")
+                d.bind(1, IntakePolicy.day(of: cutoff))
+                try d.run()
+                return (reports, rejects)
             }
             try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return result

@@ -52,6 +52,21 @@ extension CentralStore {
                 deadLetters: k.isNull(6) ? nil : Int(k.int64(6)), awaitingReceipt: k.isNull(7) ? nil : Int(k.int64(7)),
                 silent: statusAt.map { now - $0 > silentAfter } ?? true))
         }
+        // Over quota in the period's days (UTC days, as the quota counts them). A database not yet migrated to
+        // 3 (read only, before the collector ran the new version) has no such table.
+        if try db.scalar("PRAGMA user_version") ?? 0 >= 3 {
+            let q = try db.statement("SELECT kiosk, sum(over_quota) FROM intake_days WHERE day >= ? AND day <= ? GROUP BY kiosk")
+            defer { q.reset() }
+            q.bind(1, IntakePolicy.day(of: period.since))
+            q.bind(2, IntakePolicy.day(of: period.until - 1))
+            var overQuota: [String: Int] = [:]
+            while try q.step() { overQuota[q.string(0) ?? ""] = Int(q.int64(1)) }
+            for i in kiosks.indices { kiosks[i].overQuota = overQuota.removeValue(forKey: kiosks[i].id) ?? 0 }
+            for (kiosk, n) in overQuota where n > 0 {   // a kiosk that never got a report or status stored
+                kiosks.append(Picture.Kiosk(id: kiosk, site: nil, state: nil, lastStatusAt: nil, lastReportAt: nil, pending: nil,
+                                            deadLetters: nil, awaitingReceipt: nil, silent: true, overQuota: n))
+            }
+        }
         kiosks.sort { $0.silent != $1.silent ? $0.silent : $0.id < $1.id }
 
         let r = try db.statement("SELECT count(*) FROM rejects WHERE received_at >= ? AND received_at < ?")

@@ -5,7 +5,7 @@ extension PictureRenderer {
     public static let csvColumns = [
         "section", "key", "label", "value", "category", "place", "current", "previous", "from", "to",
         "site", "state", "last_status_at", "last_report_at", "pending", "dead_letters", "awaiting_receipt", "silent",
-        "seq", "submitted_at", "occurred", "text",
+        "over_quota", "seq", "submitted_at", "occurred", "text",
     ]
 
     /// The picture as one CSV table (RFC 4180, UTF-8, CRLF line ends), the header row first, then one row per
@@ -18,7 +18,7 @@ extension PictureRenderer {
     /// | `total` | `reports` | `current`, `previous` |
     /// | `rejects` | `rejects` | `current` |
     /// | `category` | category key | `label`, `current`, `previous` |
-    /// | `kiosk` | kiosk id | `current`, `previous` (reports), `site`, `state`, `last_status_at`, `last_report_at`, `pending`, `dead_letters`, `awaiting_receipt`, `silent` |
+    /// | `kiosk` | kiosk id | `current`, `previous` (reports), `site`, `state`, `last_status_at`, `last_report_at`, `pending`, `dead_letters`, `awaiting_receipt`, `silent`, `over_quota` |
     /// | `event`, `occurred`, `age_group`, `source`, `masked` | the value, empty for "not given" | `label`, `current`, `previous` |
     /// | `place` | place | `current`, `previous` |
     /// | `place_category` | place | `category`, `label`, `current` (this period; only counts above 0) |
@@ -29,6 +29,7 @@ extension PictureRenderer {
     /// with `'`, so that a spreadsheet does not run a visitor-typed place such as `=HYPERLINK(…)` as a formula.
     /// Fields with a comma, a quote or a line break are quoted.
     public static func renderCSV(_ p: Picture, language l: ReportLanguage = .sv) -> String {
+        let p = p.cleaned()   // every kiosk-supplied string through TextCleaner, before any output
         let off = p.period.utcOffsetSeconds
         var out = ""
         func row(_ section: String, _ fields: [String: String]) {
@@ -61,6 +62,7 @@ extension PictureRenderer {
                 "last_status_at": time(k.lastStatusAt), "last_report_at": time(k.lastReportAt),
                 "pending": k.pending.map { "\($0)" } ?? "", "dead_letters": k.deadLetters.map { "\($0)" } ?? "",
                 "awaiting_receipt": k.awaitingReceipt.map { "\($0)" } ?? "", "silent": k.silent ? "true" : "false",
+                "over_quota": "\(k.overQuota)",
             ])
         }
         let known = Set(p.kiosks.map(\.id))

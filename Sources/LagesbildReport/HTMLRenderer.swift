@@ -15,10 +15,13 @@ extension PictureRenderer {
     /// `p.tips` is not nil, the tips with their text on a page of their own under a heading that says it must
     /// not be shared (the top of the first page says so too).
     ///
-    /// This is the shareable version: per place and category, counts of 1 and 2 are shown as "< 3" (with a
-    /// footnote), since a small count at a small place can point at a person. Totals stay exact.
-    /// All text is escaped, so a visitor-typed place such as `<script>…</script>` comes out as text.
-    public static func renderHTML(_ p: Picture, language l: ReportLanguage = .sv) -> String {
+    /// This is the shareable version (`shareablePlaces`): only the kiosks' quick-pick places (`quickPickPlaces`,
+    /// from `[central] places`) and places with at least 3 reports are named, every other place counts as
+    /// "Annan plats"; per place and category, counts of 1 and 2 are shown as "< 3" (with a footnote), since a
+    /// small count at a small place can point at a person, and no total or change beside a hidden cell gives
+    /// it away. All text is escaped, so a visitor-typed place such as `<script>…</script>` comes out as text.
+    public static func renderHTML(_ p: Picture, language l: ReportLanguage = .sv, quickPickPlaces: [String] = []) -> String {
+        let p = p.cleaned()   // every kiosk-supplied string through TextCleaner, before any output
         let off = p.period.utcOffsetSeconds
         var h = ""
         h += "<!DOCTYPE html>\n<html lang=\"\(l.rawValue)\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -45,20 +48,21 @@ extension PictureRenderer {
 
         // Charts
         let categories = bySize(p.byCategory)
-        let places = bySize(p.places)
+        let (rows, more) = shareablePlaces(p.places, quickPicks: quickPickPlaces, limit: 15, l)
         h += "<section class=\"charts\">\n<figure>\n<h2>\(esc(l.categories))</h2>\n"
         h += barChart(id: "chart-categories", title: l.categories,
-                      bars: categories.map { (l.categoryLabel($0.key ?? ""), $0.current, $0.previous) }, l)
+                      bars: categories.map { Bar(label: l.categoryLabel($0.key ?? ""), current: $0.current, previous: $0.previous) }, l)
         h += "</figure>\n<figure>\n<h2>\(esc(l.topPlaces))</h2>\n"
+        let named = rows.filter { !$0.isOther }
         h += barChart(id: "chart-places", title: l.topPlaces,
-                      bars: places.prefix(10).map { ($0.name, $0.current, $0.previous) }, l)
-        if places.count > 10 {
-            let rest = places.dropFirst(10)
-            h += "<p class=\"more\">\(esc(l.morePlaces(rest.count, reports: rest.reduce(0) { $0 + $1.current })))</p>\n"
+                      bars: (named.prefix(10) + rows.filter(\.isOther)).map { Bar($0, l) }, l)
+        let beyond = named.dropFirst(10).map { Picture.Place(name: $0.name, current: $0.current, previous: $0.previous, byCategory: [:]) } + more
+        if !beyond.isEmpty {
+            h += "<p class=\"more\">\(esc(l.morePlaces(beyond.count, reports: beyond.map(\.current).saturatedSum())))</p>\n"
         }
         h += "</figure>\n</section>\n"
 
-        h += placesTable(places, l)
+        h += placesTable(rows, more: more, l)
 
         // The smaller breakdowns
         h += "<section class=\"breakdowns\">\n"
@@ -83,10 +87,33 @@ extension PictureRenderer {
 
     // MARK: Parts
 
+    /// One bar: its label, the counts it is drawn with, and the text at its end (the count and its change).
+    struct Bar {
+        var label: String
+        var current: Int
+        var previous: Int
+        var value: String
+        var change: String
+        init(label: String, current: Int, previous: Int) {
+            self.label = label
+            self.current = current
+            self.previous = previous
+            value = "\(current)"
+            change = PictureRenderer.change(current, previous, minus: "−")
+        }
+        /// A shareable place: a hidden total is drawn at its least and says so; a hidden previous count as 1.
+        init(_ row: ShareableRow, _ l: ReportLanguage) {
+            label = row.name
+            current = row.shownTotal
+            previous = row.previousShown ? row.previous : 1
+            value = row.totalHidden ? l.atLeast(row.shownTotal) : "\(row.current)"
+            change = row.totalHidden || !row.previousShown ? "" : PictureRenderer.change(row.current, row.previous, minus: "−")
+        }
+    }
+
     /// A horizontal bar chart, largest first as given: label, bar for this period, thin grey bar for the
     /// previous one, the count and its change at the end of the bar.
-    static func barChart(id: String, title: String, bars: [(label: String, current: Int, previous: Int)],
-                         _ l: ReportLanguage) -> String {
+    static func barChart(id: String, title: String, bars: [Bar], _ l: ReportLanguage) -> String {
         let width = 740, labelWidth = 310, barX = 322, valueWidth = 112, rowHeight = 52, top = 40
         let barMax = width - barX - valueWidth
         let maxValue = max(1, bars.map { max($0.current, $0.previous) }.max() ?? 1)
@@ -120,52 +147,59 @@ extension PictureRenderer {
             s += "<rect x=\"\(barX)\" y=\"\(y + 7)\" width=\"\(cur)\" height=\"28\" fill=\"#1f4e8c\"/>"
             s += "<rect x=\"\(barX)\" y=\"\(y + 38)\" width=\"\(prev)\" height=\"7\" fill=\"#8a8a8a\"/>"
             let valueX = barX + cur + 10
-            s += "<text x=\"\(valueX)\" y=\"\(y + 30)\" font-size=\"27\" font-weight=\"700\" fill=\"#111\">\(bar.current)"
-            s += "<tspan font-size=\"18\" font-weight=\"400\" fill=\"#333\" dx=\"8\">\(esc(change(bar.current, bar.previous, minus: "−")))</tspan></text>"
+            s += "<text x=\"\(valueX)\" y=\"\(y + 30)\" font-size=\"27\" font-weight=\"700\" fill=\"#111\">\(esc(bar.value))"
+            s += "<tspan font-size=\"18\" font-weight=\"400\" fill=\"#333\" dx=\"8\">\(esc(bar.change))</tspan></text>"
             s += "</g>\n"
         }
         s += "</svg>\n"
         return s
     }
 
-    /// The places table: top places, counts per category (1 and 2 shown as "< 3"), total and change.
-    static func placesTable(_ places: [Picture.Place], _ l: ReportLanguage) -> String {
-        let shown = Array(places.prefix(15))
+    /// The places table (`shareablePlaces`): the named places, then "Annan plats"; counts per category with
+    /// 1 and 2 as "< 3" and a protecting cell as "≥ 3"; the total (or "at least N" where a cell is hidden) and
+    /// the change.
+    static func placesTable(_ rows: [ShareableRow], more: [Picture.Place], _ l: ReportLanguage) -> String {
         var used: [String: Int] = [:]
-        for pl in shown { for (k, v) in pl.byCategory where v > 0 { used[k, default: 0] += v } }
+        for row in rows { for (k, v) in row.byCategory where v > 0 { used[k, default: 0] += v } }
         let columns = categoryKeys(used).enumerated().sorted { a, b in
             let x = used[a.element] ?? 0, y = used[b.element] ?? 0
             return x != y ? x > y : a.offset < b.offset
         }.map(\.element)
 
         var s = "<section class=\"places\">\n<h2>\(esc(l.places))</h2>\n"
-        guard !shown.isEmpty else { return s + "<p>–</p>\n</section>\n" }
+        guard !rows.isEmpty else { return s + "<p>–</p>\n</section>\n" }
         var masked = false
         s += "<table>\n<thead><tr><th class=\"name\">\(esc(l.place))</th><th class=\"num\">\(esc(l.reportsHeading))</th>"
         s += "<th class=\"num\">\(esc(cap(l.change)))</th>"
         for k in columns { s += "<th class=\"cat\">\(esc(l.shortCategoryLabel(k)))</th>" }
         s += "</tr></thead>\n<tbody>\n"
-        for pl in shown {
-            let chg = pl.previous == 0 && pl.current > 0
-                ? "\(change(pl.current, 0, minus: "−")) \(l.new)" : change(pl.current, pl.previous, minus: "−")
-            s += "<tr><td class=\"name\">\(esc(pl.name))</td><td class=\"num total\">\(pl.current)</td>"
-            s += "<td class=\"num chg\">\(esc(chg))<span class=\"was\"> (\(pl.previous))</span></td>"
+        for row in rows {
+            let total = row.totalHidden ? "<td class=\"num total atleast\">\(esc(l.atLeast(row.shownTotal)))</td>"
+                                        : "<td class=\"num total\">\(row.current)</td>"
+            let previous = row.previousShown ? "\(row.previous)" : "&lt; 3"
+            var chg = ""
+            if !row.totalHidden && row.previousShown {
+                chg = esc(row.previous == 0 && row.current > 0
+                    ? "\(change(row.current, 0, minus: "−")) \(l.new)" : change(row.current, row.previous, minus: "−"))
+            }
+            s += "<tr\(row.isOther ? " class=\"other\"" : "")><td class=\"name\">\(esc(row.name))</td>\(total)"
+            s += "<td class=\"num chg\">\(chg)<span class=\"was\"> (\(previous))</span></td>"
             for k in columns {
-                let v = pl.byCategory[k] ?? 0
-                switch v {
-                case 0: s += "<td class=\"cat zero\">–</td>"
-                case 1, 2: s += "<td class=\"cat small\">&lt; 3</td>"; masked = true
-                default: s += "<td class=\"cat\">\(v)</td>"
+                switch row.cell(k) {
+                case .zero: s += "<td class=\"cat zero\">–</td>"
+                case .small: s += "<td class=\"cat small\">&lt; 3</td>"; masked = true
+                case .hidden: s += "<td class=\"cat small\">≥ 3</td>"; masked = true
+                case .exact(let v): s += "<td class=\"cat\">\(v)</td>"
                 }
             }
             s += "</tr>\n"
         }
         s += "</tbody>\n</table>\n"
-        if places.count > shown.count {
-            let rest = places.dropFirst(shown.count)
-            s += "<p class=\"more\">\(esc(l.morePlaces(rest.count, reports: rest.reduce(0) { $0 + $1.current })))</p>\n"
+        if !more.isEmpty {
+            s += "<p class=\"more\">\(esc(l.morePlaces(more.count, reports: more.map(\.current).saturatedSum())))</p>\n"
         }
         if masked { s += "<p class=\"note\">\(esc(l.smallCountsNote))</p>\n" }
+        if rows.contains(where: \.isOther) { s += "<p class=\"note\">\(esc(l.otherPlaceNote))</p>\n" }
         return s + "</section>\n"
     }
 
@@ -191,6 +225,12 @@ extension PictureRenderer {
             s += "</ul></li>\n"
         }
         if p.rejects > 0 { s += "<li><b>\(esc(l.rejects)):</b> \(esc(l.rejectsLine(p.rejects))).</li>\n" }
+        let overQuota = p.kiosks.filter { $0.overQuota > 0 }
+        if !overQuota.isEmpty {
+            s += "<li><b>\(esc(l.overQuota))</b> (\(esc(l.overQuotaExplain))):<ul>"
+            for k in overQuota { s += "<li>\(esc(l.overQuotaLine(kiosk: k.id, count: k.overQuota)))</li>" }
+            s += "</ul></li>\n"
+        }
         s += "</ul>\n"
 
         if !p.kiosks.isEmpty {

@@ -13,7 +13,7 @@ extension PictureRenderer {
     ///      "by_place":[{"place":"Centrum","count":38,"previous":30,"by_category":{"drugs":12,…}},…],
     ///      "by_kiosk":[…], "by_event":[…], "by_occurred":[…], "by_age_group":[…], "by_source":[…], "by_masked":[…],
     ///      "kiosks":[{"id","site","state","last_status_at","last_report_at","pending","dead_letters",
-    ///                 "awaiting_receipt","silent"},…],
+    ///                 "awaiting_receipt","silent","over_quota"},…],
     ///      "gaps":[{"kiosk":"kiosk-2","from":120,"to":135,"count":16}],
     ///      "rejects":2, "silent_after_h":24, "tips":[…]}
     ///
@@ -23,6 +23,7 @@ extension PictureRenderer {
     /// here). `tips` (`[{submitted_at, kiosk, seq, category, label, place, occurred, text}]`) is present only
     /// when `p.tips` is not nil. Labels are in `language`; keys are the same in every language.
     public static func renderJSON(_ p: Picture, language l: ReportLanguage = .sv) -> String {
+        let p = p.cleaned()   // every kiosk-supplied string through TextCleaner, before any output
         let off = p.period.utcOffsetSeconds
         func time(_ ms: Int64?) -> String? { ms.map { RFC3339.format(unixMillis: $0, utcOffsetSeconds: off) } }
         func period(_ pe: Picture.Period) -> String {
@@ -77,6 +78,7 @@ extension PictureRenderer {
                     $0.field("pending", k.pending.map(Int64.init))
                     $0.field("dead_letters", k.deadLetters.map(Int64.init))
                     $0.field("awaiting_receipt", k.awaitingReceipt.map(Int64.init))
+                    $0.field("over_quota", Int64(k.overQuota))
                     $0.field("silent", k.silent)
                 }
             })),

@@ -209,14 +209,30 @@ extension ReportLanguage {
              "\(n) message\(n == 1 ? " was" : "s were") not valid reports this period and \(n == 1 ? "is" : "are") not counted")
     }
     func rejectsSummary(_ n: Int) -> String { pick("\(n) avvisade", "\(n) rejected") }
+    var overQuota: String { pick("Över dagskvoten", "Over the daily quota") }
+    var overQuotaExplain: String {
+        pick("kiosken skickade fler meddelanden på en dag än centralen tar emot ([central] daily_quota); det som inte togs emot ligger kvar i kiosken och skickas igen",
+             "the kiosk sent more messages in a day than the centre takes ([central] daily_quota); what was not taken is kept on the kiosk and sent again")
+    }
+    func overQuotaLine(kiosk: String, count: Int) -> String {
+        pick("kiosk \(kiosk): \(count) gånger inte mottaget", "kiosk \(kiosk): \(count) time\(count == 1 ? "" : "s") not taken")
+    }
+    func overQuotaSummary(_ n: Int) -> String { pick("\(n) över kvot", "\(n) over quota") }
     func silentSummary(_ n: Int) -> String {
         n == 1 ? pick("1 kiosk tyst", "1 kiosk silent") : pick("\(n) kiosker tysta", "\(n) kiosks silent")
     }
 
     var smallCountsNote: String {
-        pick("< 3 betyder 1 eller 2 rapporter: små tal per plats och kategori visas inte, så att ingen kan pekas ut. Summorna är exakta.",
-             "< 3 means 1 or 2 reports: small counts per place and category are not shown, so that no one can be singled out. Totals are exact.")
+        pick("< 3 betyder 1 eller 2 rapporter: små tal per plats och kategori visas inte, så att ingen kan pekas ut. Där en cell döljs visas raden summa som ”minst”, och i en kolumn med bara en dold cell döljs också den näst minsta (”≥ 3”), så att inget dolt tal kan räknas fram.",
+             "< 3 means 1 or 2 reports: small counts per place and category are not shown, so that no one can be singled out. Where a cell is hidden the row's total is shown as \"at least\", and in a column with only one hidden cell the next smallest is hidden too (\"≥ 3\"), so that no hidden count can be worked out.")
     }
+    /// The row of the shareable HTML that stands for every place not named there.
+    var otherPlace: String { pick("Annan plats", "Other place") }
+    var otherPlaceNote: String {
+        pick("Annan plats: platser som skrevs fritt och har färre än 3 rapporter under perioden. Bara kioskernas snabbval och platser med minst 3 rapporter visas med namn.",
+             "Other place: places typed as free text with fewer than 3 reports in the period. Only the kiosks' quick picks and places with at least 3 reports are named.")
+    }
+    func atLeast(_ n: Int) -> String { pick("minst \(n)", "at least \(n)") }
     var assessment: String { pick("Bedömning och åtgärder", "Assessment and measures") }
     var assessmentHint: String {
         pick("Vad sticker ut? Vad gör vi, vem gör det, till när? Vad återkopplar vi?",

@@ -1,3 +1,5 @@
+import ReportModel
+
 /// The lägesbild of one period: every number `lagesbild report` shows, gathered once from the central database
 /// and rendered as text, CSV, JSON or HTML. A plain value: no I/O here; `CentralStore` fills it.
 public struct Picture: Sendable, Equatable {
@@ -59,8 +61,11 @@ public struct Picture: Sendable, Equatable {
         public var awaitingReceipt: Int?
         /// No status for longer than `[central] silent_after_h`.
         public var silent: Bool
+        /// Payloads of this kiosk the centre did not store in the period's days because the kiosk was over its
+        /// daily quota (`[central] daily_quota`); the kiosk keeps such reports and sends them again.
+        public var overQuota: Int
         public init(id: String, site: String?, state: String?, lastStatusAt: Int64?, lastReportAt: Int64?,
-                    pending: Int?, deadLetters: Int?, awaitingReceipt: Int?, silent: Bool) {
+                    pending: Int?, deadLetters: Int?, awaitingReceipt: Int?, silent: Bool, overQuota: Int = 0) {
             self.id = id
             self.site = site
             self.state = state
@@ -70,6 +75,7 @@ public struct Picture: Sendable, Equatable {
             self.deadLetters = deadLetters
             self.awaitingReceipt = awaitingReceipt
             self.silent = silent
+            self.overQuota = overQuota
         }
     }
 
@@ -83,7 +89,11 @@ public struct Picture: Sendable, Equatable {
             self.from = from
             self.to = to
         }
-        public var count: Int64 { to - from + 1 }
+        /// How many seqs are missing (saturated: a gap a kiosk's nonsense made cannot overflow a sum).
+        public var count: Int64 {
+            let (d, overflow) = to.subtractingReportingOverflow(from)
+            return overflow ? .max : d.addingSaturated(1)
+        }
     }
 
     /// One tip's text, shown only with `--include-text`.

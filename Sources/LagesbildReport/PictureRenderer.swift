@@ -129,6 +129,7 @@ extension PictureRenderer {
     /// True when nothing in the picture is known to be missing.
     static func isComplete(_ p: Picture) -> Bool {
         !p.kiosks.contains(where: \.silent) && p.gaps.isEmpty && deadLetterKiosks(p).isEmpty && p.rejects == 0
+            && !p.kiosks.contains { $0.overQuota > 0 }
     }
 
     /// `s` cut to at most `n` characters, with "…" when cut.

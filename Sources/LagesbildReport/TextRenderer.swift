@@ -11,6 +11,7 @@ extension PictureRenderer {
     ///
     ///     print(PictureRenderer.renderText(picture, language: .sv), terminator: "")
     public static func renderText(_ p: Picture, language l: ReportLanguage = .sv) -> String {
+        let p = p.cleaned()   // every kiosk-supplied string through TextCleaner, before any output
         let off = p.period.utcOffsetSeconds
         var out: [String] = []
         func heading(_ s: String) { out.append(""); out.append(s.uppercased()) }
@@ -18,7 +19,7 @@ extension PictureRenderer {
             out.append("")
             out.append(pad(title.uppercased(), 40) + rpad(l.now, 7) + rpad(l.previousShort, 8) + "  " + l.change)
             for (label, cur, prev) in rows {
-                out.append("  " + pad(label, 38) + rpad("\(cur)", 7) + rpad("\(prev)", 8) + "  " + change(cur, prev))
+                out.append("  " + pad(safe(label), 38) + rpad("\(cur)", 7) + rpad("\(prev)", 8) + "  " + change(cur, prev))
             }
         }
 
@@ -90,6 +91,11 @@ extension PictureRenderer {
             for d in dead { out.append("    " + l.deadLetterLine(kiosk: safe(d.id), count: d.count)) }
         }
         if p.rejects > 0 { out.append(contentsOf: wrap("\(l.rejects): \(l.rejectsLine(p.rejects))", indent: 2, hanging: 4)) }
+        let overQuota = p.kiosks.filter { $0.overQuota > 0 }
+        if !overQuota.isEmpty {
+            out.append(contentsOf: wrap("\(l.overQuota) (\(l.overQuotaExplain)):", indent: 2, hanging: 4))
+            for k in overQuota { out.append("    " + l.overQuotaLine(kiosk: safe(k.id), count: k.overQuota)) }
+        }
 
         // Kiosks
         heading(l.kiosks)
@@ -137,10 +143,13 @@ extension PictureRenderer {
         var parts: [String] = []
         let silentCount = p.kiosks.filter(\.silent).count
         if silentCount > 0 { parts.append(l.silentSummary(silentCount)) }
-        if !p.gaps.isEmpty { parts.append(l.gapsSummary(p.gaps.count, missing: p.gaps.reduce(0) { $0 + $1.count })) }
-        let dead = deadLetterKiosks(p).reduce(0) { $0 + $1.count }
+        // Saturated sums: the numbers come from kiosks, and no kiosk's nonsense may stop the report.
+        if !p.gaps.isEmpty { parts.append(l.gapsSummary(p.gaps.count, missing: p.gaps.map(\.count).saturatedSum())) }
+        let dead = deadLetterKiosks(p).map(\.count).saturatedSum()
         if dead > 0 { parts.append(l.deadLettersSummary(dead)) }
         if p.rejects > 0 { parts.append(l.rejectsSummary(p.rejects)) }
+        let overQuota = p.kiosks.map(\.overQuota).saturatedSum()
+        if overQuota > 0 { parts.append(l.overQuotaSummary(overQuota)) }
         return parts.joined(separator: " · ")
     }
 
@@ -157,16 +166,11 @@ extension PictureRenderer {
         String(repeating: " ", count: max(0, width - s.count)) + s
     }
 
-    /// Visitor-typed text made harmless for a terminal: C0/C1 controls and DEL become spaces (newlines kept
-    /// only when asked).
+    /// Kiosk-supplied text made harmless for a terminal, by ReportModel's one cleaning (`TextCleaner`): escape
+    /// sequences removed whole, controls, bidi overrides and invisible characters gone (newlines kept only when
+    /// asked). The picture is cleaned already (`Picture.cleaned`); this guards labels made from its keys.
     static func safe(_ s: String, keepNewlines: Bool = false) -> String {
-        var out = String.UnicodeScalarView()
-        for u in s.unicodeScalars {
-            if keepNewlines && u == "\n" { out.append(u); continue }
-            let v = u.value
-            out.append(v < 0x20 || (0x7F...0x9F).contains(v) ? " " : u)
-        }
-        return String(out)
+        keepNewlines ? TextCleaner.clean(s, allowNewlines: true) : TextCleaner.line(s)
     }
 
     /// Words wrapped to 80 columns: the first line indented by `indent`, the rest by `hanging` (default the

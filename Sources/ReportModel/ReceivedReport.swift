@@ -43,6 +43,11 @@ public struct ReceivedReport: Sendable, Equatable {
     /// The largest payload the centre takes: a report is at most a few KiB (2000 characters of text).
     public static let maxPayloadBytes = 64 * 1024
 
+    /// The largest `seq` (and status `last_seq`) the centre takes: 2^53 − 1, the largest whole number every
+    /// JSON reader holds exactly. A kiosk handing out one seq a millisecond would need 285,000 years to reach
+    /// it; anything above is a broken or hostile kiosk, and would overflow the centre's seq arithmetic.
+    public static let maxSeq: Int64 = 9_007_199_254_740_991
+
     /// Why a payload is not a report; stored in the collector's rejects table.
     public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         public var reason: String
@@ -77,7 +82,9 @@ public struct ReceivedReport: Sendable, Equatable {
         guard isUUID(id) else { throw Rejection("id: \"\(short(id))\" is not a UUID") }
         let kiosk = try text("kiosk", max: 64)
         guard kiosk == topicKiosk else { throw Rejection("kiosk: \"\(short(kiosk))\" does not match the topic's kiosk \"\(short(topicKiosk))\"") }
-        guard let seq = v["seq"]?.int, seq >= 1 else { throw Rejection("seq: is missing or not a whole number ≥ 1") }
+        guard let seq = v["seq"]?.int, (1...maxSeq).contains(seq) else {
+            throw Rejection("seq: is missing or not a whole number from 1 to \(maxSeq)")
+        }
         let submitted = try text("submitted_at", max: 64)
         guard let submittedAt = RFC3339.parse(submitted), submitted.count > 10 else {
             throw Rejection("submitted_at: \"\(short(submitted))\" is not an RFC 3339 date-time")

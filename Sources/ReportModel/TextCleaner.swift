@@ -118,6 +118,12 @@ public enum TextCleaner {
         return nfc.trimmingWhitespace()
     }
 
+    /// A string a kiosk sent (a kiosk id, a category, a place, a status `state`, …) made safe for one line of a
+    /// terminal, a page or the journal: `clean(s, allowNewlines: false)`. The centre puts every kiosk-supplied
+    /// string through this before any output, so an escape sequence (OSC 52 writing the operator's clipboard, a
+    /// CSI clearing the screen), a C1 control, a bidi override or a newline forging a log line cannot pass.
+    public static func line(_ s: String) -> String { clean(s, allowNewlines: false) }
+
     /// Whether a ZWJ or ZWNJ between `before` and `after` changes what is seen, so it stays:
     ///
     /// - a ZWJ between two emoji (after an emoji or its VS16 U+FE0F), where it makes one of the emoji ZWJ

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CentralStore
 import Collector
 import Foundation
 import KioskConfig
@@ -20,6 +21,7 @@ struct CollectCommand: ParsableCommand {
     func run() throws {
         let (config, password) = try options.loadForBroker()
         let store = try config.openStore(readOnly: false, command: "collect")
+        store.intake = IntakePolicy(dailyQuota: config.central.dailyQuota)
         let collector = Collector(settings: .init(config: config, version: Lagesbild.version, password: password,
                                                   environment: ProcessInfo.processInfo.environment),
                                   store: store)

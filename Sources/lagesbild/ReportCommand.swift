@@ -28,7 +28,7 @@ struct ReportCommand: ParsableCommand {
     var format: Format = .text
     @Option(help: ArgumentHelp("Labels in sv (default) or en.", valueName: "sv|en")) var language: String = "sv"
     @Flag(help: "Include the free text of every tip (not for sharing).") var includeText = false
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file (atomically) instead of standard output.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file (atomically; mode 0600 with --include-text, else 0640) instead of standard output.", valueName: "file"))
     var output: String?
 
     func validate() throws {
@@ -68,16 +68,14 @@ struct ReportCommand: ParsableCommand {
         case .text: text = PictureRenderer.renderText(picture, language: lang)
         case .csv: text = PictureRenderer.renderCSV(picture, language: lang)
         case .json: text = PictureRenderer.renderJSON(picture, language: lang)
-        case .html: text = PictureRenderer.renderHTML(picture, language: lang)
+        case .html: text = PictureRenderer.renderHTML(picture, language: lang, quickPickPlaces: config.central.places)
         }
         guard let output else {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
             return
         }
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            printError("lagesbild report: cannot write \(output): \(error.localizedDescription)")
+        if let problem = ReportFile.write(text, to: output, mode: ReportFile.mode(includesText: includeText)) {
+            printError("lagesbild report: \(problem)")
             throw ExitCode(ExitStatus.ioError)
         }
     }

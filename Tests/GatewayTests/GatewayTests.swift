@@ -90,7 +90,10 @@ import TestSupport
     }
 
     @Test func tenThousandThroughKillsAndCutConnections() throws {
-        let broker = try TestBroker(logTypes: ["error"])
+        // Queued messages as the site broker keeps them (config/broker/mosquitto.conf): a stock mosquitto drops QoS 1
+        // messages for a subscriber more than 1,000 behind, and on a loaded machine mosquitto_sub falls that far
+        // behind the drain (seen: 77 and 909 seqs missing at a load average of 8). Those are the broker's losses.
+        let broker = try TestBroker(extraConfig: ["max_queued_messages 500000"], logTypes: ["error"])
         let proxy = try TCPProxy(target: broker.port)
         let sub = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/reports/#"], format: "%t %p")
         let dir = TempDir()
@@ -273,7 +276,9 @@ import TestSupport
     @Test func gatewayUnitIsNotifyWithWatchdogAndHardened() throws {
         let unit = try String(contentsOf: Self.root.appendingPathComponent("systemd/tipskiosk-gateway.service"), encoding: .utf8)
         for line in ["Type=notify", "WatchdogSec=", "Restart=always", "StartLimitIntervalSec=0", "User=tipskiosk",
-                     "StateDirectory=tipskiosk", "ProtectSystem=strict", "NoNewPrivileges=yes"] {
+                     "StateDirectory=tipskiosk", "ProtectSystem=strict", "NoNewPrivileges=yes",
+                     // Reports on their way and the broker password are in its memory: never in a core dump.
+                     "\nLimitCORE=0\n"] {
             #expect(unit.contains(line), "\(line)")
         }
         try Self.expectExposure(below: 2.0, unit: "tipskiosk-gateway.service")

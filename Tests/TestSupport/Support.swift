@@ -39,10 +39,12 @@ public func lagesbild(_ args: [String], input: Data? = nil) throws -> ProcessRes
     try runProcess(lagesbildBinary(), args, input: input)
 }
 
-/// Writes a central (`lagesbild`) configuration for tests: a database in `dir`, a broker on `port`.
+/// Writes a central (`lagesbild`) configuration for tests: a database in `dir`, a broker on `port`. The daily
+/// quota is raised for the load tests (thousands of reports per kiosk in a minute); a quota test sets its own
+/// (`dailyQuota`, or `daily_quota` in `extraCentral`).
 @discardableResult
 public func writeCentralConfig(in dir: TempDir, port: Int, clientID: String = "test-collector", extraCentral: String = "",
-                               extraMQTT: String = "", name: String = "lagesbild.toml") -> String {
+                               extraMQTT: String = "", name: String = "lagesbild.toml", dailyQuota: Int = 1_000_000) -> String {
     let text = """
         [storage]
         path = "central.sqlite"
@@ -56,6 +58,7 @@ public func writeCentralConfig(in dir: TempDir, port: Int, clientID: String = "t
 
         [central]
         client_id = "\(clientID)"
+        \(extraCentral.contains("daily_quota") ? "" : "daily_quota = \(dailyQuota)")
         \(extraCentral)
         """
     let path = dir.file(name)
