@@ -38,36 +38,29 @@ extension CentralStore {
                       masked: s.string(9), count: Int(s.int64(7)))
         }
 
-        let silentAfter = Int64(silentAfterHours) * 3_600_000
         var kiosks: [Picture.Kiosk] = []
         let k = try db.statement("""
             SELECT kiosk, site, state, status_at, last_report_at, pending, dead_letters, awaiting_receipt FROM kiosks
             """)
         defer { k.reset() }
+        func int(_ i: Int32) -> Int64? { k.isNull(i) ? nil : k.int64(i) }
         while try k.step() {
-            let statusAt: Int64? = k.isNull(3) ? nil : k.int64(3)
-            kiosks.append(Picture.Kiosk(
-                id: k.string(0) ?? "", site: k.string(1), state: k.string(2), lastStatusAt: statusAt,
-                lastReportAt: k.isNull(4) ? nil : k.int64(4), pending: k.isNull(5) ? nil : Int(k.int64(5)),
-                deadLetters: k.isNull(6) ? nil : Int(k.int64(6)), awaitingReceipt: k.isNull(7) ? nil : Int(k.int64(7)),
-                silent: statusAt.map { now - $0 > silentAfter } ?? true))
+            kiosks.append(PictureTally.kiosk(id: k.string(0) ?? "", site: k.string(1), state: k.string(2), statusAt: int(3),
+                                             lastReportAt: int(4), pending: int(5), deadLetters: int(6),
+                                             awaitingReceipt: int(7), now: now, silentAfterHours: silentAfterHours))
         }
-        // Over quota in the period's days (UTC days, as the quota counts them). A database not yet migrated to
-        // 3 (read only, before the collector ran the new version) has no such table.
+        // Over quota in the period's days. A database not yet migrated to 3 (read only, before the collector ran
+        // the new version) has no such table.
         if try db.scalar("PRAGMA user_version") ?? 0 >= 3 {
             let q = try db.statement("SELECT kiosk, sum(over_quota) FROM intake_days WHERE day >= ? AND day <= ? GROUP BY kiosk")
             defer { q.reset() }
-            q.bind(1, IntakePolicy.day(of: period.since))
-            q.bind(2, IntakePolicy.day(of: period.until - 1))
+            let days = PictureTally.quotaDays(of: period)
+            q.bind(1, days.lowerBound)
+            q.bind(2, days.upperBound)
             var overQuota: [String: Int] = [:]
             while try q.step() { overQuota[q.string(0) ?? ""] = Int(q.int64(1)) }
-            for i in kiosks.indices { kiosks[i].overQuota = overQuota.removeValue(forKey: kiosks[i].id) ?? 0 }
-            for (kiosk, n) in overQuota where n > 0 {   // a kiosk that never got a report or status stored
-                kiosks.append(Picture.Kiosk(id: kiosk, site: nil, state: nil, lastStatusAt: nil, lastReportAt: nil, pending: nil,
-                                            deadLetters: nil, awaitingReceipt: nil, silent: true, overQuota: n))
-            }
+            kiosks = PictureTally.kiosks(kiosks, overQuota: overQuota)
         }
-        kiosks.sort { $0.silent != $1.silent ? $0.silent : $0.id < $1.id }
 
         let r = try db.statement("SELECT count(*) FROM rejects WHERE received_at >= ? AND received_at < ?")
         defer { r.reset() }

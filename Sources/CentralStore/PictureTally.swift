@@ -80,6 +80,24 @@ struct PictureTally {
                              silent: statusAt.map { now - $0 > silentAfter } ?? true)
     }
 
+    /// The UTC days (as the daily quota counts them) a period's refusals over quota are read from.
+    static func quotaDays(of period: Picture.Period) -> ClosedRange<Int64> {
+        let first = IntakePolicy.day(of: period.since)
+        return first...max(first, IntakePolicy.day(of: period.until - 1))
+    }
+
+    /// The kiosks with their refusals over quota (per kiosk, in the period's days); a kiosk that never got a
+    /// report or status stored, only refusals, is added (silent).
+    static func kiosks(_ kiosks: [Picture.Kiosk], overQuota: [String: Int]) -> [Picture.Kiosk] {
+        var kiosks = kiosks, overQuota = overQuota
+        for i in kiosks.indices { kiosks[i].overQuota = overQuota.removeValue(forKey: kiosks[i].id) ?? 0 }
+        for (kiosk, n) in overQuota where n > 0 {
+            kiosks.append(Picture.Kiosk(id: kiosk, site: nil, state: nil, lastStatusAt: nil, lastReportAt: nil, pending: nil,
+                                        deadLetters: nil, awaitingReceipt: nil, silent: true, overQuota: n))
+        }
+        return kiosks
+    }
+
     /// `occurred` as the picture groups it: the five words of §4.1 as they are, any date as "date".
     static func occurredKey(_ value: String) -> String {
         ["now", "today", "this_week", "earlier", "unknown"].contains(value) ? value : "date"

@@ -3,7 +3,8 @@ import PostgreSQL
 extension PostgresStore {
     /// One commit driven from the collector's poll() loop, without blocking: connecting when there is no
     /// connection (`PQconnectStart`/`PQconnectPoll`, every host of the conninfo), then BEGIN, the commit's
-    /// statements and COMMIT sent at once in pipeline mode (one round trip), and their results read in order. Poll `socket` for readability (and
+    /// reads the daily quota needs sent at once in pipeline mode, their results read, then the writes `IntakeLedger`
+    /// decided and COMMIT at once (two round trips in all). Poll `socket` for readability (and
     /// for writability while `wantsWrite`), and call `advance()` when it is ready, or when the loop wakes anyway;
     /// it returns what was stored once COMMIT has succeeded. Only then may receipts go out.
     ///
@@ -13,21 +14,27 @@ extension PostgresStore {
     /// (inserting by id makes that safe even if the lost COMMIT had in fact been made).
     public final class PendingCommit {
         private unowned let store: PostgresStore
-        private var steps: [(sql: String, params: [PGValue])]
+        private var steps: [PostgresStore.Statement]
         private let batch: CentralStore.Batch
+        private let now: Int64
+        private let policy: IntakePolicy
+        /// Reading what the quota needs (BEGIN and `intakeReads`), or writing (`commitWrites` and COMMIT).
+        private var admitted: IntakeLedger.Admitted?
+        private var results: [PGResult] = []   // the first result of each statement of the current pipeline
         private var next = 0          // the statement whose results are being read
         private var connecting: PGConnection?
         private var connectProgress = PGConnection.ConnectProgress.waitWritable
         private var started = false
         private var sending = false
         private var failure: PGError?
-        private var lastRows: PGResult?
         private var done: CentralStore.Committed?
 
         init(store: PostgresStore, batch: CentralStore.Batch, now: Int64) {
             self.store = store
             self.batch = batch
-            steps = [("BEGIN", [])] + PostgresStore.commitStatements(batch, at: now) + [("COMMIT", [])]
+            self.now = now
+            policy = store.intake
+            steps = [("BEGIN", [])] + PostgresStore.intakeReads(batch, at: now)
             if batch.isEmpty { done = CentralStore.Committed(held: [:], new: 0) }
         }
 
@@ -45,6 +52,15 @@ extension PostgresStore {
                 if error.needsReconnect { store.drop() }
                 throw CentralStoreError(error, location: store.location)
             }
+        }
+
+        /// Sends the current phase's statements and a sync point.
+        private func send(_ c: PGConnection) throws(PGError) {
+            next = 0
+            results = []
+            for step in steps { try c.send(step.sql, step.params) }
+            try c.pipelineSync()
+            sending = try !c.flush()
         }
 
         /// Gives the commit up (it took too long): the connection is closed, which rolls back whatever the server
@@ -71,12 +87,10 @@ extension PostgresStore {
             }
             guard let c = store.openConnection else { return nil }
             if !started {
-                // Every statement at once, in one pipeline: one round trip for the whole commit.
+                // Every statement of a phase at once, in one pipeline: one round trip each.
                 started = true
                 try c.enterPipelineMode()
-                for step in steps { try c.send(step.sql, step.params) }
-                try c.pipelineSync()
-                sending = try !c.flush()
+                try send(c)
             }
             if sending { sending = try !c.flush() }
             try c.consumeInput()
@@ -86,25 +100,34 @@ extension PostgresStore {
                     continue
                 }
                 if r.isPipelineSync {
-                    // The end: every statement has answered.
+                    // The end of a phase: every statement of it has answered.
                     if let failure {
                         // Closing the connection rolls the transaction back, without a blocking ROLLBACK here; the
                         // next commit connects anew.
                         store.drop()
                         throw failure
                     }
-                    try c.exitPipelineMode()
-                    guard next == steps.count, let lastRows else {
+                    guard next == steps.count, results.count == steps.count else {
                         store.drop()
                         throw PGError(kind: .connectionLost, sqlState: nil, message: "the pipeline ended early", context: "commit")
                     }
-                    done = PostgresStore.committed(batch, newRows: lastRows)
-                    return done
+                    if let admitted {
+                        try c.exitPipelineMode()
+                        // The rows of the statement before COMMIT: the new reports per kiosk.
+                        done = PostgresStore.committed(admitted, newRows: results[results.count - 2])
+                        return done
+                    }
+                    // The reads answered: decide, then send the writes and COMMIT (the transaction stays open).
+                    let decided = PostgresStore.admit(batch, policy: policy, now: now, reads: results)
+                    admitted = decided
+                    steps = PostgresStore.commitWrites(decided, at: now) + [("COMMIT", [])]
+                    try send(c)
+                    try c.consumeInput()
+                    continue
                 }
                 guard next < steps.count else { continue }
                 if failure == nil, let e = r.error(context: steps[next].sql) { failure = e }
-                // The rows of the commit's last statement (before COMMIT): the new reports per kiosk.
-                if next == steps.count - 2 { lastRows = r }
+                if results.count == next { results.append(r) }
             }
             return nil
         }

@@ -93,5 +93,17 @@ enum PostgresSchema {
         CREATE INDEX reports_by_time ON reports(submitted_at, category, place, kiosk, event, occurred, age_group,
                                                 source, masked);
         """,
+        // 3 (issue 22): each kiosk's daily intake for the quota, and the status numbers a kiosk poisoned before
+        // the centre bounded them cleared (as SQLite's 3).
+        """
+        CREATE TABLE intake_days (
+            kiosk      text   NOT NULL,
+            day        bigint NOT NULL,              -- UTC days since 1970-01-01, by the centre's clock
+            stored     bigint NOT NULL DEFAULT 0,    -- reports stored
+            rejected   bigint NOT NULL DEFAULT 0,    -- payloads kept in rejects
+            over_quota bigint NOT NULL DEFAULT 0,    -- payloads not stored: over [central] daily_quota
+            PRIMARY KEY (kiosk, day)
+        );
+        """ + SharedSQL.clearPoisonedStatuses,
     ]
 }

@@ -106,26 +106,57 @@ public final class PostgresStore: CentralDatabase {
 
     // MARK: Intake
 
+    /// The bounds and the daily quota `commit` applies (`[central] daily_quota`), as on SQLite.
+    public var intake = IntakePolicy()
+
     public func commit(_ batch: CentralStore.Batch, at now: Int64) throws(CentralStoreError) -> CentralStore.Committed {
         guard !batch.isEmpty else { return CentralStore.Committed(held: [:], new: 0) }
+        let policy = intake
         return try using { (db) throws(PGError) -> CentralStore.Committed in
             try db.transaction { () throws(PGError) -> CentralStore.Committed in
+                var read: [PGResult] = []
+                for step in Self.intakeReads(batch, at: now) { read.append(try db.query(step.sql, step.params)) }
+                let admitted = Self.admit(batch, policy: policy, now: now, reads: read)
                 var last: PGResult?
-                for step in Self.commitStatements(batch, at: now) { last = try db.query(step.sql, step.params) }
-                return Self.committed(batch, newRows: last!)
+                for step in Self.commitWrites(admitted, at: now) { last = try db.query(step.sql, step.params) }
+                return Self.committed(admitted, newRows: last!)
             }
         }
     }
 
-    /// The statements of one commit, between BEGIN and COMMIT, in order; the last one's rows are the kiosks with
-    /// reports that were new, and how many (kiosk, count). Each has only the batch's values as parameters: none depends on another's result,
-    /// so a caller driving the connection asynchronously can send them one after another (or pipelined).
-    public static func commitStatements(_ batch: CentralStore.Batch, at now: Int64) -> [(sql: String, params: [PGValue])] {
-        var steps: [(sql: String, params: [PGValue])] = []
-        let kiosks = Set(batch.reports.map(\.kiosk)).union(batch.statuses.map(\.kiosk)).sorted()
-        // Each kiosk of the batch locked, in order, for the rest of the transaction: its ranges merge one commit at a time.
-        steps.append(("SELECT pg_advisory_xact_lock(hashtext('lagesbild.kiosk'), hashtext(k)) FROM unnest($1::text[]) AS u(k) ORDER BY k",
-                      [.array(kiosks.map { .text($0) })]))
+    typealias Statement = (sql: String, params: [PGValue])
+
+    /// A commit's first statements, after BEGIN: the batch's kiosks locked, in order, for the rest of the
+    /// transaction (their ranges merge and their quota counts one commit at a time), then what `IntakeLedger`
+    /// asks: the kiosks' use of today's quota, and which of the batch's ids are held already. Only the batch's
+    /// values as parameters, so that they go in one pipeline.
+    static func intakeReads(_ batch: CentralStore.Batch, at now: Int64) -> [Statement] {
+        let kiosks = Set(IntakeLedger.kiosks(of: batch)).union(batch.statuses.map(\.kiosk)).sorted()
+        return [
+            ("SELECT pg_advisory_xact_lock(hashtext('lagesbild.kiosk'), hashtext(k)) FROM unnest($1::text[]) AS u(k) ORDER BY k",
+             [.array(kiosks.map { .text($0) })]),
+            ("SELECT kiosk, stored + rejected FROM intake_days WHERE day = $1 AND kiosk = ANY($2::text[])",
+             [.int(IntakePolicy.day(of: now)), .array(IntakeLedger.kiosks(of: batch).map { .text($0) })]),
+            ("SELECT id FROM reports WHERE id = ANY($1::text[])", [.array(batch.reports.map { .text($0.id) })]),
+        ]
+    }
+
+    /// `IntakeLedger`'s decisions from the results of `intakeReads` (the last two are its answers).
+    static func admit(_ batch: CentralStore.Batch, policy: IntakePolicy, now: Int64, reads: [PGResult]) -> IntakeLedger.Admitted {
+        let usedRows = reads[reads.count - 2], heldRows = reads[reads.count - 1]
+        var used: [String: Int] = [:]
+        for i in 0..<usedRows.count { used[usedRows.string(i, 0) ?? ""] = Int(usedRows.int64(i, 1) ?? 0) }
+        let held = Set((0..<heldRows.count).compactMap { heldRows.string($0, 0) })
+        return IntakeLedger.admit(batch, policy: policy, now: now, usedToday: { (kiosk) throws(Never) in used[kiosk] ?? 0 },
+                                  holds: { (id) throws(Never) in held.contains(id) })
+    }
+
+    /// The statements that store what `IntakeLedger` admitted, before COMMIT; the last one's rows are the kiosks
+    /// with reports that were new, and how many (kiosk, count). None depends on another's result, so that a
+    /// caller driving the connection asynchronously can send them at once (pipelined).
+    static func commitWrites(_ admitted: IntakeLedger.Admitted, at now: Int64) -> [Statement] {
+        let batch = admitted.batch
+        var steps: [Statement] = []
         let sites = batch.sitesByKiosk
         if !sites.isEmpty {
             let ordered = sites.keys.sorted()
@@ -136,20 +167,11 @@ public final class PostgresStore: CentralDatabase {
                   last_report_at = excluded.last_report_at
                 """, [.array(ordered.map { .text($0) }), .array(ordered.map { PGValue(sites[$0] ?? nil) }), .int(now)]))
         }
-        // Statuses one by one, in the batch's order (a later one of the same kiosk wins, as in SQLite).
+        // Statuses one by one, in the batch's order: the last status wins, as in SQLite.
         for s in batch.statuses {
-            steps.append(("""
-                INSERT INTO kiosks (kiosk, first_seen_at, status_at, state, pending, dead_letters, awaiting_receipt,
-                                    last_seq, version, status)
-                VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9)
-                ON CONFLICT (kiosk) DO UPDATE SET status_at = excluded.status_at, state = excluded.state,
-                  pending = coalesce(excluded.pending, kiosks.pending),
-                  dead_letters = coalesce(excluded.dead_letters, kiosks.dead_letters),
-                  awaiting_receipt = coalesce(excluded.awaiting_receipt, kiosks.awaiting_receipt),
-                  last_seq = greatest(coalesce(excluded.last_seq, 0), coalesce(kiosks.last_seq, 0)),
-                  version = coalesce(excluded.version, kiosks.version), status = excluded.status
-                """, [.text(s.kiosk), .int(now), PGValue(s.state), PGValue(s.pending), PGValue(s.deadLetters),
-                      PGValue(s.awaitingReceipt), PGValue(s.lastSeq), PGValue(s.version), .text(s.payload)]))
+            steps.append((SharedSQL.statusUpsert, [.text(s.kiosk), .int(now), PGValue(s.state), PGValue(s.pending),
+                                                   PGValue(s.deadLetters), PGValue(s.awaitingReceipt), PGValue(s.lastSeq),
+                                                   PGValue(s.version), .text(s.payload)]))
         }
         if !batch.rejects.isEmpty {
             let r = batch.rejects
@@ -158,6 +180,18 @@ public final class PostgresStore: CentralDatabase {
                 SELECT $1, t, why, n, h FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY AS u(t, why, n, h, i) ORDER BY i
                 """, [.int(now), .array(r.map { .text($0.topic) }), .array(r.map { .text($0.reason) }),
                       .array(r.map { .int(Int64($0.size)) }), .array(r.map { .text($0.head) })]))
+        }
+        if !admitted.counts.isEmpty {
+            let kiosks = admitted.counts.keys.sorted()
+            let c = kiosks.map { admitted.counts[$0] ?? .init() }
+            steps.append(("""
+                INSERT INTO intake_days AS d (kiosk, day, stored, rejected, over_quota)
+                SELECT k, $1, s, r, q FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(k, s, r, q) ORDER BY k
+                ON CONFLICT (kiosk, day) DO UPDATE SET stored = d.stored + excluded.stored,
+                  rejected = d.rejected + excluded.rejected, over_quota = d.over_quota + excluded.over_quota
+                """, [.int(IntakePolicy.day(of: now)), .array(kiosks.map { .text($0) }),
+                      .array(c.map { .int(Int64($0.stored)) }), .array(c.map { .int(Int64($0.rejected)) }),
+                      .array(c.map { .int(Int64($0.overQuota)) })]))
         }
         // The reports by id (in id order: two collectors inserting the same ids never wait on each other in a
         // circle), the new ones' seqs merged into their kiosk's ranges; the rows returned are the new reports.
@@ -184,12 +218,10 @@ public final class PostgresStore: CentralDatabase {
         return steps
     }
 
-    /// What a commit stored, from the batch and the rows of its last statement (kiosk, how many were new).
-    public static func committed(_ batch: CentralStore.Batch, newRows: PGResult) -> CentralStore.Committed {
-        var held: [String: [Int64]] = [:]
-        for r in batch.reports { held[r.kiosk, default: []].append(r.seq) }
+    /// What a commit stored, from what was admitted and the rows of its last statement (kiosk, how many were new).
+    static func committed(_ admitted: IntakeLedger.Admitted, newRows: PGResult) -> CentralStore.Committed {
         let new = (0..<newRows.count).reduce(0) { $0 + Int(newRows.int64($1, 1) ?? 0) }
-        return CentralStore.Committed(held: held, new: new)
+        return CentralStore.Committed(held: admitted.held, new: new, refused: admitted.refused, overQuota: admitted.overQuota)
     }
 
     // MARK: Reading
@@ -246,8 +278,11 @@ public final class PostgresStore: CentralDatabase {
     public func prune(before cutoff: Int64) throws(CentralStoreError) -> (reports: Int, rejects: Int) {
         try using { (db) throws(PGError) -> (reports: Int, rejects: Int) in
             let result = try db.transaction { () throws(PGError) -> (reports: Int, rejects: Int) in
-                let reports = try db.query("DELETE FROM reports WHERE submitted_at < $1", [.int(cutoff)]).affectedRows
+                // By received_at too: a report that claimed a far future before the centre bounded it still goes.
+                let reports = try db.query("DELETE FROM reports WHERE submitted_at < $1 OR received_at < $1",
+                                           [.int(cutoff)]).affectedRows
                 let rejects = try db.query("DELETE FROM rejects WHERE received_at < $1", [.int(cutoff)]).affectedRows
+                try db.query("DELETE FROM intake_days WHERE day < $1", [.int(IntakePolicy.day(of: cutoff))])
                 return (reports, rejects)
             }
             // Each on its own: VACUUM runs in no transaction, and several statements in one call are one.
@@ -280,11 +315,21 @@ public final class PostgresStore: CentralDatabase {
             let k = try db.query("""
                 SELECT kiosk, site, state, status_at, last_report_at, pending, dead_letters, awaiting_receipt FROM kiosks
                 """)
-            let kiosks = (0..<k.count).map {
+            var kiosks = (0..<k.count).map {
                 PictureTally.kiosk(id: k.string($0, 0) ?? "", site: k.string($0, 1), state: k.string($0, 2),
                                    statusAt: k.int64($0, 3), lastReportAt: k.int64($0, 4), pending: k.int64($0, 5),
                                    deadLetters: k.int64($0, 6), awaitingReceipt: k.int64($0, 7), now: now,
                                    silentAfterHours: silentAfterHours)
+            }
+            // Over quota in the period's days (a database of a collector not yet migrated to 3 has no such table).
+            if try db.query("SELECT to_regclass('intake_days') IS NOT NULL").value(0, 0) == .bool(true) {
+                let days = PictureTally.quotaDays(of: period)
+                let q = try db.query("""
+                    SELECT kiosk, sum(over_quota) FROM intake_days WHERE day >= $1 AND day <= $2 GROUP BY kiosk
+                    """, [.int(days.lowerBound), .int(days.upperBound)])
+                var overQuota: [String: Int] = [:]
+                for i in 0..<q.count { overQuota[q.string(i, 0) ?? ""] = Int(q.int64(i, 1) ?? 0) }
+                kiosks = PictureTally.kiosks(kiosks, overQuota: overQuota)
             }
             let rejects = Int(try db.query("SELECT count(*) FROM rejects WHERE received_at >= $1 AND received_at < $2",
                                            [.int(period.since), .int(period.until)]).int64(0, 0) ?? 0)

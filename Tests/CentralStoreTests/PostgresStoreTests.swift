@@ -16,7 +16,7 @@ import TestSupport
         let c = try PGConnection.connect(pg.conninfo(database: database))
         let dir = TempDir("central")
         _ = try CentralStore.open(path: dir.file("c.sqlite"))
-        for table in ["reports", "seq_ranges", "kiosks", "rejects", "meta"] {
+        for table in ["reports", "seq_ranges", "kiosks", "rejects", "meta", "intake_days"] {
             let r = try c.query("SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
                                 [.text(table)])
             let pgColumns = (0..<r.count).compactMap { r.string($0, 0) }.filter { $0 != "n" }   // rejects.n: SQLite's rowid
@@ -94,5 +94,45 @@ extension PostgresStoreTests {
         #expect(try PostgresFailoverTests.drive(store, batch, at: CentralStoreTests.t0).held == ["k-1": [1]])
         #expect(try store.reportCount() == 1)
         #expect(try store.heldRanges() == ["k-1": [1...1]])
+    }
+}
+
+extension PostgresStoreTests {
+    @Test("The collector's pipelined commit decides as the blocking one and as SQLite: quota, far future, held resends, rejects")
+    func pendingCommitAppliesTheIntakePolicy() throws {
+        let far = CentralStoreTests.t0 + 2 * 86_400_000
+        func batches() -> [CentralStore.Batch] {
+            var first = CentralStoreTests.batch((1...95).map { CentralStoreTests.report(kiosk: "k-1", seq: Int64($0), at: CentralStoreTests.t0) }
+                + [CentralStoreTests.report(kiosk: "k-1", seq: 96, at: far), CentralStoreTests.report(kiosk: "k-2", seq: 1, at: CentralStoreTests.t0)])
+            first.rejects = (0..<6).map { _ in
+                Array("not json".utf8).withUnsafeBytes { CentralStore.Reject(topic: "lagesbild/v1/reports/k-1", reason: "nonsense", payload: $0) }
+            }
+            let second = CentralStoreTests.batch([CentralStoreTests.report(kiosk: "k-1", seq: 3, at: CentralStoreTests.t0),
+                                                  CentralStoreTests.report(kiosk: "k-1", seq: 97, at: CentralStoreTests.t0)])
+            return [first, second]
+        }
+        let pg = try Backend.cluster.get()
+        let pipelined = try PostgresStore.open(conninfo: pg.conninfo(database: try pg.createDatabase()))
+        let blocking = try PostgresStore.open(conninfo: pg.conninfo(database: try pg.createDatabase()))
+        let dir = TempDir("central")
+        let sqlite = try CentralStore.open(path: dir.file("c.sqlite"))
+        pipelined.intake = IntakePolicy(dailyQuota: 100)
+        blocking.intake = IntakePolicy(dailyQuota: 100)
+        sqlite.intake = IntakePolicy(dailyQuota: 100)
+        for (i, b) in batches().enumerated() {
+            let p = try PostgresFailoverTests.drive(pipelined, b, at: CentralStoreTests.t0)
+            let c = try blocking.commit(b, at: CentralStoreTests.t0)
+            let s = try sqlite.commit(b, at: CentralStoreTests.t0)
+            #expect(p == c, "batch \(i)")
+            #expect(p == s, "batch \(i)")
+            if i == 0 {
+                #expect(p.new == 96 && p.refused == ["k-1": [96]] && p.overQuota == 2, "k-1: 95 stored, 1 far future and 4 rejects kept fill its 100; 2 rejects over it")
+            } else {
+                #expect(p.held == ["k-1": [3]] && p.refused == ["k-1": [97]], "over quota: the resend is confirmed, the new one not")
+            }
+        }
+        #expect(try pipelined.reportCount() == 96 && sqlite.reportCount() == 96)
+        #expect(try pipelined.rejects(limit: 100).count == 5)
+        #expect(try pipelined.heldRanges() == sqlite.heldRanges())
     }
 }
