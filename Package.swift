@@ -5,6 +5,7 @@
 //   ReportModel      the payloads of docs/CONTRACT.md §4 (report, receipt, feedback): validation, cleaning, JSON. Pure.
 //   KioskConfig      the TOML configuration of docs/CONTRACT.md §2, with `file:line: key: problem` errors.
 //   SQLite, Daemon   a thin wrapper of system libsqlite3; signalfd, inotify, sd_notify and the clocks.
+//   PostgreSQL       a thin wrapper of system libpq's asynchronous API (through CPostgres), for the centre.
 //   Delivery         the gateway's delivery state machine: events in, effects out. Pure.
 //   Outbox           the durable SQLite outbox.
 //   MQTTClient       a small Swift client over libmosquitto (through CMosquitto), and the broker link's backoff.
@@ -46,9 +47,11 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "KioskConfig", dependencies: ["ReportModel"]),
         .target(name: "KioskLog"),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "PostgreSQL", dependencies: ["CPostgres"]),
         .target(name: "Daemon", dependencies: ["CLinux"]),
         .target(name: "Delivery"),
         .target(name: "Display", dependencies: ["CLinux", "CZlib"]),
@@ -70,7 +73,7 @@ let package = Package(
         .executableTarget(name: "EmbedTexts"),
         .plugin(name: "EmbedTextsPlugin", capability: .buildTool(), dependencies: ["EmbedTexts"]),
         .target(name: "LagesbildReport", dependencies: ["ReportModel"]),
-        .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
+        .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "PostgreSQL", "LagesbildReport"]),
         .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "BrokerSession", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon"]),
         .executableTarget(name: "tipskiosk", dependencies: [
             "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux", "Hardware", "Speech",
@@ -81,7 +84,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["Outbox", "KioskConfig"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Outbox", "KioskConfig", "PostgreSQL"], path: "Tests/TestSupport"),
         .testTarget(name: "ReportModelTests", dependencies: ["ReportModel"]),
         .testTarget(name: "KioskConfigTests", dependencies: ["KioskConfig", "TestSupport", "tipskiosk"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "Delivery", "ReportModel", "TestSupport", "tipskiosk"]),
@@ -90,7 +93,8 @@ let package = Package(
         .testTarget(name: "PromptTests", dependencies: ["Prompt", "Speech", "Outbox", "TestSupport", "tipskiosk"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "DisplayTests", dependencies: ["Display"]),
-        .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "TestSupport"]),
+        .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "TestSupport"]),
+        .testTarget(name: "CentralStoreTests", dependencies: ["CentralStore", "LagesbildReport", "ReportModel", "PostgreSQL", "TestSupport"]),
         .testTarget(name: "CollectorTests", dependencies: ["CentralStore", "KioskConfig", "KioskLog", "TestSupport", "tipskiosk", "lagesbild"]),
         .testTarget(name: "LagesbildReportTests", dependencies: ["LagesbildReport", "ReportModel"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "KioskConfig", "Prompt", "TestSupport", "tipskiosk"]),

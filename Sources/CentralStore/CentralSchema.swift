@@ -77,10 +77,6 @@ enum CentralSchema {
             over_quota INTEGER NOT NULL DEFAULT 0,    -- payloads not stored: over [central] daily_quota
             PRIMARY KEY (kiosk, day)
         ) WITHOUT ROWID;
-        UPDATE kiosks SET last_seq = NULL WHERE last_seq < 0 OR last_seq > 9007199254740991;
-        UPDATE kiosks SET pending = NULL WHERE pending < 0 OR pending > 1000000000;
-        UPDATE kiosks SET dead_letters = NULL WHERE dead_letters < 0 OR dead_letters > 1000000000;
-        UPDATE kiosks SET awaiting_receipt = NULL WHERE awaiting_receipt < 0 OR awaiting_receipt > 1000000000;
-        """,
+        """ + SharedSQL.clearPoisonedStatuses,
     ]
 }

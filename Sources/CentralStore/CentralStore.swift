@@ -184,121 +184,106 @@ public final class CentralStore {
         guard !batch.isEmpty else { return Committed(held: [:], new: 0) }
         do {
             return try db.writeTransaction { () throws(SQLiteError) -> Committed in
-                var held: [String: [Int64]] = [:]
-                var fresh: [String: [Int64]] = [:]
-                var refused: [String: [Int64]] = [:]
-                var refusedReports: [Reject] = []   // counted against the quota in the order they came
-                var quota = IntakeLedger(db: db, day: IntakePolicy.day(of: now))
-                var sites: [String: String?] = [:]   // the kiosks of this batch, with the site their reports name
-                let insert = try db.statement("""
-                    INSERT INTO reports (id, kiosk, seq, submitted_at, received_at, category, place, occurred,
-                                         age_group, event, schema, payload, source, masked)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
-                    """)
-                for r in batch.reports {
-                    if let why = intake.refusal(of: r, now: now) {
-                        refused[r.kiosk, default: []].append(r.seq)
-                        if intake.allows(used: try quota.used(r.kiosk)) {
-                            quota.rejected(r.kiosk)
-                            refusedReports.append(Reject(report: r, reason: why))
-                        } else {
-                            quota.refuse(r.kiosk)
-                        }
-                        continue
-                    }
-                    guard intake.allows(used: try quota.used(r.kiosk)) else {
-                        // Over quota: what is already held is still confirmed; nothing new is stored.
-                        if try quota.holds(id: r.id) { held[r.kiosk, default: []].append(r.seq) } else {
-                            refused[r.kiosk, default: []].append(r.seq)
-                            quota.refuse(r.kiosk)
-                        }
-                        continue
-                    }
-                    insert.bind(1, r.id)
-                    insert.bind(2, r.kiosk)
-                    insert.bind(3, r.seq)
-                    insert.bind(4, r.submittedAt)
-                    insert.bind(5, now)
-                    insert.bind(6, r.category)
-                    insert.bind(7, r.place)
-                    insert.bind(8, r.occurred)
-                    insert.bind(9, r.ageGroup)
-                    insert.bind(10, r.event)
-                    insert.bind(11, r.schema)
-                    insert.bind(12, r.payload)
-                    insert.bind(13, r.source)
-                    insert.bind(14, r.masked.isEmpty ? nil : r.masked.joined(separator: ","))
-                    try insert.run()
-                    held[r.kiosk, default: []].append(r.seq)
-                    if db.changes > 0 {
-                        fresh[r.kiosk, default: []].append(r.seq)
-                        quota.stored(r.kiosk)
-                    }
-                    // A report without a site keeps the site an earlier report of this batch named.
-                    if let site = r.site {
-                        sites[r.kiosk] = site
-                    } else if sites[r.kiosk] == nil {
-                        sites.updateValue(nil, forKey: r.kiosk)
-                    }
-                }
-                for (kiosk, seqs) in fresh { try addRanges(kiosk: kiosk, seqs: seqs) }
-                let k = try db.statement("""
-                    INSERT INTO kiosks (kiosk, site, first_seen_at, last_report_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(kiosk) DO UPDATE SET site = coalesce(excluded.site, kiosks.site),
-                      last_report_at = excluded.last_report_at
-                    """)
-                for (kiosk, site) in sites {
-                    k.bind(1, kiosk)
-                    k.bind(2, site)
-                    k.bind(3, now)
-                    k.bind(4, now)
-                    try k.run()
-                }
-                let st = try db.statement("""
-                    INSERT INTO kiosks (kiosk, first_seen_at, status_at, state, pending, dead_letters, awaiting_receipt,
-                                        last_seq, version, status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(kiosk) DO UPDATE SET status_at = excluded.status_at, state = excluded.state,
-                      pending = coalesce(excluded.pending, kiosks.pending),
-                      dead_letters = coalesce(excluded.dead_letters, kiosks.dead_letters),
-                      awaiting_receipt = coalesce(excluded.awaiting_receipt, kiosks.awaiting_receipt),
-                      last_seq = coalesce(excluded.last_seq, kiosks.last_seq),
-                      version = coalesce(excluded.version, kiosks.version), status = excluded.status
-                    """)
-                for s in batch.statuses {
-                    st.bind(1, s.kiosk)
-                    st.bind(2, now)
-                    st.bind(3, now)
-                    st.bind(4, s.state)
-                    st.bind(5, s.pending)
-                    st.bind(6, s.deadLetters)
-                    st.bind(7, s.awaitingReceipt)
-                    st.bind(8, s.lastSeq)
-                    st.bind(9, s.version)
-                    st.bind(10, s.payload)
-                    try st.run()
-                }
-                let rj = try db.statement("INSERT INTO rejects (received_at, topic, reason, size, head) VALUES (?, ?, ?, ?, ?)")
-                var rejects = refusedReports
-                for r in batch.rejects {
-                    guard intake.allows(used: try quota.used(r.kiosk)) else { quota.refuse(r.kiosk); continue }
-                    quota.rejected(r.kiosk)
-                    rejects.append(r)
-                }
-                for r in rejects {
-                    rj.bind(1, now)
-                    rj.bind(2, r.topic)
-                    rj.bind(3, r.reason)
-                    rj.bind(4, Int64(r.size))
-                    rj.bind(5, r.head)
-                    try rj.run()
-                }
-                try quota.save()
-                return Committed(held: held, new: fresh.values.reduce(0) { $0 + $1.count }, refused: refused,
-                                 overQuota: quota.overQuota)
+                let day = IntakePolicy.day(of: now)
+                let used = try db.statement("SELECT stored + rejected FROM intake_days WHERE kiosk = ? AND day = ?")
+                let holds = try db.statement("SELECT 1 FROM reports WHERE id = ?")
+                let admitted = try IntakeLedger.admit(batch, policy: intake, now: now, usedToday: { (kiosk) throws(SQLiteError) -> Int in
+                    defer { used.reset() }
+                    used.bind(1, kiosk)
+                    used.bind(2, day)
+                    return try used.step() ? Int(used.int64(0)) : 0
+                }, holds: { (id) throws(SQLiteError) -> Bool in
+                    defer { holds.reset() }
+                    holds.bind(1, id)
+                    return try holds.step()
+                })
+                let new = try store(admitted.batch, at: now)
+                try saveCounts(admitted.counts, day: day)
+                return Committed(held: admitted.held, new: new, refused: admitted.refused, overQuota: admitted.overQuota)
             }
         } catch {
             throw CentralStoreError(error, path: path)
+        }
+    }
+
+    /// Stores what `IntakeLedger` admitted; how many reports were new.
+    private func store(_ batch: Batch, at now: Int64) throws(SQLiteError) -> Int {
+        var fresh: [String: [Int64]] = [:]
+        let insert = try db.statement("""
+            INSERT INTO reports (id, kiosk, seq, submitted_at, received_at, category, place, occurred,
+                                 age_group, event, schema, payload, source, masked)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+            """)
+        for r in batch.reports {
+            insert.bind(1, r.id)
+            insert.bind(2, r.kiosk)
+            insert.bind(3, r.seq)
+            insert.bind(4, r.submittedAt)
+            insert.bind(5, now)
+            insert.bind(6, r.category)
+            insert.bind(7, r.place)
+            insert.bind(8, r.occurred)
+            insert.bind(9, r.ageGroup)
+            insert.bind(10, r.event)
+            insert.bind(11, r.schema)
+            insert.bind(12, r.payload)
+            insert.bind(13, r.source)
+            insert.bind(14, r.masked.isEmpty ? nil : r.masked.joined(separator: ","))
+            try insert.run()
+            if db.changes > 0 { fresh[r.kiosk, default: []].append(r.seq) }
+        }
+        for (kiosk, seqs) in fresh { try addRanges(kiosk: kiosk, seqs: seqs) }
+        let k = try db.statement("""
+            INSERT INTO kiosks (kiosk, site, first_seen_at, last_report_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT(kiosk) DO UPDATE SET site = coalesce(excluded.site, kiosks.site),
+              last_report_at = excluded.last_report_at
+            """)
+        for (kiosk, site) in batch.sitesByKiosk {
+            k.bind(1, kiosk)
+            k.bind(2, site)
+            k.bind(3, now)
+            k.bind(4, now)
+            try k.run()
+        }
+        let st = try db.statement(SharedSQL.statusUpsert)
+        for s in batch.statuses {
+            st.bind(1, s.kiosk)
+            st.bind(2, now)
+            st.bind(3, s.state)
+            st.bind(4, s.pending)
+            st.bind(5, s.deadLetters)
+            st.bind(6, s.awaitingReceipt)
+            st.bind(7, s.lastSeq)
+            st.bind(8, s.version)
+            st.bind(9, s.payload)
+            try st.run()
+        }
+        let rj = try db.statement("INSERT INTO rejects (received_at, topic, reason, size, head) VALUES (?, ?, ?, ?, ?)")
+        for r in batch.rejects {
+            rj.bind(1, now)
+            rj.bind(2, r.topic)
+            rj.bind(3, r.reason)
+            rj.bind(4, Int64(r.size))
+            rj.bind(5, r.head)
+            try rj.run()
+        }
+        return fresh.values.reduce(0) { $0 + $1.count }
+    }
+
+    /// Adds this commit's counts to `intake_days`, inside the commit's transaction.
+    private func saveCounts(_ counts: [String: IntakeLedger.Count], day: Int64) throws(SQLiteError) {
+        let s = try db.statement("""
+            INSERT INTO intake_days (kiosk, day, stored, rejected, over_quota) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(kiosk, day) DO UPDATE SET stored = stored + excluded.stored,
+              rejected = rejected + excluded.rejected, over_quota = over_quota + excluded.over_quota
+            """)
+        for (kiosk, c) in counts {
+            s.bind(1, kiosk)
+            s.bind(2, day)
+            s.bind(3, Int64(c.stored))
+            s.bind(4, Int64(c.rejected))
+            s.bind(5, Int64(c.overQuota))
+            try s.run()
         }
     }
 

@@ -1,60 +1,84 @@
-import SQLite
+import ReportModel
 
-/// One commit's bookkeeping of the daily quota (`IntakePolicy.dailyQuota`): how much of it each kiosk of the
-/// batch has used today (read once per kiosk from `intake_days`), what this commit adds, and what it refused.
+/// One commit's decisions on the daily quota and the bounds (`IntakePolicy`), the same on every engine: which of
+/// a batch's reports and rejects are stored, which seqs are held (confirmed) or refused, and what each kiosk's
+/// count in `intake_days` grows by. Pure: the engine answers two questions, how much of its quota a kiosk used
+/// today before this commit, and whether a report's id is held already (a resend of a stored report is confirmed
+/// even over quota; and a duplicate uses no quota).
 struct IntakeLedger {
-    let db: SQLiteConnection
-    let day: Int64
-    private var usedBefore: [String: Int] = [:]
-    private var added: [String: (stored: Int, rejected: Int, overQuota: Int)] = [:]
-
-    init(db: SQLiteConnection, day: Int64) {
-        self.db = db
-        self.day = day
+    /// What the engine stores, and what the commit tells the collector.
+    struct Admitted {
+        /// The reports to insert (by id; a duplicate is confirmed, not stored twice), the statuses and the rejects
+        /// to store: the reports refused by the bounds first, in the order they came, then the batch's.
+        var batch = CentralStore.Batch()
+        /// Per kiosk, every seq confirmed: the reports to insert, and those held already.
+        var held: [String: [Int64]] = [:]
+        var refused: [String: [Int64]] = [:]
+        /// Per kiosk, what its count of today grows by.
+        var counts: [String: Count] = [:]
+        /// Payloads refused over quota in this commit.
+        var overQuota: Int { counts.values.reduce(0) { $0 + $1.overQuota } }
     }
 
-    /// Payloads of `kiosk` stored today, this commit's included.
-    mutating func used(_ kiosk: String) throws(SQLiteError) -> Int {
-        if usedBefore[kiosk] == nil {
-            let s = try db.statement("SELECT stored + rejected FROM intake_days WHERE kiosk = ? AND day = ?")
-            defer { s.reset() }
-            s.bind(1, kiosk)
-            s.bind(2, day)
-            usedBefore[kiosk] = try s.step() ? Int(s.int64(0)) : 0
+    /// A kiosk's intake of one day (a row of `intake_days`).
+    struct Count: Equatable {
+        var stored = 0, rejected = 0, overQuota = 0
+    }
+
+    /// Decides a batch at `now`. `usedToday(kiosk)`: the kiosk's stored and rejected payloads today before this
+    /// commit; `holds(id)`: whether a report with this id is stored already.
+    static func admit<E: Error>(_ batch: CentralStore.Batch, policy: IntakePolicy, now: Int64,
+                                usedToday: (String) throws(E) -> Int,
+                                holds: (String) throws(E) -> Bool) throws(E) -> Admitted {
+        var out = Admitted()
+        out.batch.statuses = batch.statuses
+        var usedBefore: [String: Int] = [:]
+        var seen: Set<String> = []   // ids of this batch already admitted
+        func used(_ kiosk: String) throws(E) -> Int {
+            if usedBefore[kiosk] == nil { usedBefore[kiosk] = try usedToday(kiosk) }
+            let c = out.counts[kiosk]
+            return (usedBefore[kiosk] ?? 0) + (c?.stored ?? 0) + (c?.rejected ?? 0)
         }
-        let a = added[kiosk]
-        return (usedBefore[kiosk] ?? 0) + (a?.stored ?? 0) + (a?.rejected ?? 0)
-    }
-
-    /// Whether a report with this id is held already (a resend of a stored report is confirmed even over quota).
-    func holds(id: String) throws(SQLiteError) -> Bool {
-        let s = try db.statement("SELECT 1 FROM reports WHERE id = ?")
-        defer { s.reset() }
-        s.bind(1, id)
-        return try s.step()
-    }
-
-    mutating func stored(_ kiosk: String) { added[kiosk, default: (0, 0, 0)].stored += 1 }
-    mutating func rejected(_ kiosk: String) { added[kiosk, default: (0, 0, 0)].rejected += 1 }
-    mutating func refuse(_ kiosk: String) { added[kiosk, default: (0, 0, 0)].overQuota += 1 }
-
-    /// Payloads refused over quota in this commit.
-    var overQuota: Int { added.values.reduce(0) { $0 + $1.overQuota } }
-
-    /// Adds this commit's counts to `intake_days`, inside the commit's transaction.
-    func save() throws(SQLiteError) {
-        let s = try db.statement("""
-            INSERT INTO intake_days (kiosk, day, stored, rejected, over_quota) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(kiosk, day) DO UPDATE SET stored = stored + excluded.stored,
-              rejected = rejected + excluded.rejected, over_quota = over_quota + excluded.over_quota
-            """)
-        for (kiosk, a) in added {
-            s.bind(1, kiosk)
-            s.bind(2, day)
-            s.bind(3, Int64(a.stored))
-            s.bind(4, Int64(a.rejected))
-            s.bind(5, Int64(a.overQuota))
-            try s.run()
+        for r in batch.reports {
+            if let why = policy.refusal(of: r, now: now) {
+                out.refused[r.kiosk, default: []].append(r.seq)
+                if policy.allows(used: try used(r.kiosk)) {
+                    out.counts[r.kiosk, default: Count()].rejected += 1
+                    out.batch.rejects.append(CentralStore.Reject(report: r, reason: why))
+                } else {
+                    out.counts[r.kiosk, default: Count()].overQuota += 1
+                }
+                continue
+            }
+            var duplicate = seen.contains(r.id)
+            if !duplicate { duplicate = try holds(r.id) }
+            if !duplicate, !policy.allows(used: try used(r.kiosk)) {
+                // Over quota: nothing new is stored, and it is not confirmed (the kiosk keeps it).
+                out.refused[r.kiosk, default: []].append(r.seq)
+                out.counts[r.kiosk, default: Count()].overQuota += 1
+                continue
+            }
+            // New (it uses the quota), or held already: confirmed either way.
+            out.batch.reports.append(r)
+            out.held[r.kiosk, default: []].append(r.seq)
+            if !duplicate {
+                seen.insert(r.id)
+                out.counts[r.kiosk, default: Count()].stored += 1
+            }
         }
+        for r in batch.rejects {
+            guard policy.allows(used: try used(r.kiosk)) else {
+                out.counts[r.kiosk, default: Count()].overQuota += 1
+                continue
+            }
+            out.counts[r.kiosk, default: Count()].rejected += 1
+            out.batch.rejects.append(r)
+        }
+        return out
+    }
+
+    /// The kiosks whose quota a batch touches (its reports' and rejects' kiosks), in order.
+    static func kiosks(of batch: CentralStore.Batch) -> [String] {
+        Set(batch.reports.map(\.kiosk)).union(batch.rejects.map(\.kiosk)).sorted()
     }
 }

@@ -22,6 +22,9 @@ public struct CentralConfiguration: Sendable, Equatable {
         public var sessionExpirySeconds: Int
         /// `lagesbild prune` without `--older-than` deletes reports older than this many days.
         public var retentionDays: Int
+        /// `[central] database`: a PostgreSQL conninfo (`postgresql://…`) for the centre's database; nil: the
+        /// SQLite file at `[storage] path`.
+        public var database: String? = nil
         /// At most this many payloads (reports and rejected payloads) from one kiosk are stored per UTC day;
         /// above it the collector stores nothing more of that kiosk's that day and confirms nothing new, so the
         /// kiosk keeps its reports and sends them again (docs/CONTRACT.md §4.5).
@@ -98,6 +101,17 @@ public struct CentralConfiguration: Sendable, Equatable {
         return defaultPath
     }
 
+    /// What is wrong with a `[central] database` value, nil when nothing is.
+    static func databaseProblem(_ value: String) -> String? {
+        guard value.hasPrefix("postgresql://") || value.hasPrefix("postgres://") else {
+            return "must be a PostgreSQL URI, postgresql://user@host:5432/lagesbild (leave it out for the SQLite file at [storage] path)"
+        }
+        guard value.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            return "must be one line of printable ASCII without spaces (percent-encode the rest)"
+        }
+        return nil
+    }
+
     /// Reads and checks the file. Throws `ConfigErrors` with every problem found, each `file:line: key: what`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                             checkFiles: Bool = true, secrets: SecretPaths = .resolve) throws(ConfigErrors) -> CentralConfiguration {
@@ -112,7 +126,7 @@ public struct CentralConfiguration: Sendable, Equatable {
         let baseDir = Configuration.folder(of: path)
         let database = r.path("storage", "path", baseDir: baseDir) ?? defaultDatabasePath
         let mqtt = r.mqtt(baseDir: baseDir)
-        let central = Central(
+        var central = Central(
             silentAfterHours: r.int("central", "silent_after_h", range: 1...8760) ?? 24,
             clientID: r.string("central", "client_id", check: { id in
                 id.count <= 64 && !id.isEmpty && id.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 45 }
@@ -135,6 +149,7 @@ public struct CentralConfiguration: Sendable, Equatable {
             feedbackCertFile: r.secretPath("feedback_cert_file", table: "central", baseDir: baseDir, privateFile: false),
             feedbackKeyFile: r.secretPath("feedback_key_file", table: "central", baseDir: baseDir, privateFile: true)
         )
+        central.database = r.string("central", "database", check: databaseProblem)
         r.checkFeedbackUser(central, mqtt: mqtt)
         r.warnUnknown(known: Configuration.knownKeys)
         if !r.errors.isEmpty { throw ConfigErrors(r.errors, warnings: r.warnings) }

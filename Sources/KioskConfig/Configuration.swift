@@ -181,7 +181,7 @@ public struct Configuration: Sendable, Equatable {
         "prompt": ["staff_pin_hash", "language_dir", "display", "speech"],
         "hardware": Hardware.keys,
         "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days", "daily_quota", "places",
-                    "feedback_username", "feedback_password_file", "feedback_cert_file", "feedback_key_file"],
+                    "feedback_username", "feedback_password_file", "feedback_cert_file", "feedback_key_file", "database"],
     ]
 
     /// Why a list of quick-pick places (`[kiosk] places`, `[central] places`) is not valid, or nil.

@@ -74,10 +74,27 @@ struct CentralConfigOption: ParsableArguments {
 }
 
 extension CentralConfiguration {
-    /// Opens the database, or prints why not (`lagesbild <command>: <why>`) and exits 74.
+    /// Opens the SQLite database for the collector, or prints why not (`lagesbild <command>: <why>`) and exits 74.
     func openStore(readOnly: Bool, command: String) throws -> CentralStore {
+        if central.database != nil {
+            printError("lagesbild \(command): [central] database: the collector does not write to PostgreSQL yet; leave the key out to collect into [storage] path")
+            throw ExitCode(ExitStatus.config)
+        }
         do {
             return try CentralStore.open(path: databasePath, readOnly: readOnly)
+        } catch {
+            printError("lagesbild \(command): \(error)")
+            throw ExitCode(ExitStatus.ioError)
+        }
+    }
+}
+
+extension CentralConfiguration {
+    /// Opens the database, PostgreSQL (`[central] database`) or SQLite (`[storage] path`), or prints why not and
+    /// exits 74.
+    func openDatabase(readOnly: Bool, command: String) throws -> any CentralDatabase {
+        do {
+            return try openCentralDatabase(database: central.database, path: databasePath, readOnly: readOnly)
         } catch {
             printError("lagesbild \(command): \(error)")
             throw ExitCode(ExitStatus.ioError)
@@ -98,7 +115,7 @@ struct CheckConfigCommand: ParsableCommand {
         do {
             let c = try CentralConfiguration.load(path: path, secrets: .note)
             for w in c.warnings { printError(w.description) }
-            print("\(path): ok (database \(c.databasePath), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : ""), client id \(c.central.clientID))")
+            print("\(path): ok (database \(c.central.database.map(PostgresStore.redacted) ?? c.databasePath), broker \(c.mqtt.host):\(c.mqtt.port)\(c.mqtt.tls ? " with TLS" : ""), client id \(c.central.clientID))")
         } catch {
             for e in error.errors + error.warnings { printError(e.description) }
             throw ExitCode(ExitStatus.config)

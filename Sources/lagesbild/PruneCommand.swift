@@ -25,7 +25,7 @@ struct PruneCommand: ParsableCommand {
             printError("lagesbild prune: --older-than must be at least 1 day")
             throw ExitCode(ExitStatus.usage)
         }
-        let store = try config.openStore(readOnly: false, command: "prune")
+        let store = try config.openDatabase(readOnly: false, command: "prune")
         let cutoff = WallClock.system.now().unixMillis - Int64(days) * 86_400_000
         do {
             let (reports, rejects) = try store.prune(before: cutoff)

@@ -53,7 +53,7 @@ struct ReportCommand: ParsableCommand {
             printError("lagesbild report: the period is empty: --since must be before --until")
             throw ExitCode(ExitStatus.usage)
         }
-        let store = try config.openStore(readOnly: true, command: "report")
+        let store = try config.openDatabase(readOnly: true, command: "report")
         let picture: Picture
         do {
             picture = try store.picture(period: .init(since: since, until: until, utcOffsetSeconds: offset), now: nowMillis,

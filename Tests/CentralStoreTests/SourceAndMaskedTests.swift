@@ -28,9 +28,8 @@ import TestSupport
         }
     }
 
-    @Test func countedInThePicture() throws {
-        let dir = TempDir("central")
-        let store = try CentralStore.open(path: dir.file("c.sqlite"))
+    @Test(arguments: Backend.allCases) func countedInThePicture(backend: Backend) throws {
+        let opened = try backend.open(), store = opened.store
         var b = CentralStore.Batch()
         let extras = [#","source":"saw","masked":["phone","email"]"#, #","source":"heard","masked":["phone"]"#,
                       #","source":"saw""#, ""]
