@@ -13,6 +13,9 @@ public protocol CentralDatabase: AnyObject {
     /// Commits one batch in one durable transaction: reports inserted by id (a duplicate is stored once and
     /// confirmed again), the seq ranges merged, statuses and rejects. Only after it returns may receipts go out.
     func commit(_ batch: CentralStore.Batch, at now: Int64) throws(CentralStoreError) -> CentralStore.Committed
+    /// The same commit for `lagesbild collect`'s poll() loop (``CentralCommit``): SQLite's is made at its first
+    /// `advance()`, PostgreSQL's goes out without blocking the loop.
+    func beginCommit(_ batch: CentralStore.Batch, at now: Int64) -> any CentralCommit
     /// The seq ranges held for each kiosk, ascending.
     func heldRanges() throws(CentralStoreError) -> [String: [ClosedRange<Int64>]]
     /// The open gaps: seqs missing between the ranges held, from 1, and up to the last seq a kiosk's status named.

@@ -89,10 +89,12 @@ public final class PostgresStore: CentralDatabase {
     }
 
     private func migrate(_ db: PGConnection) throws(PGError) {
-        try db.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
         try db.transaction { () throws(PGError) in
-            // Two collectors starting at once: the second waits here, then finds the work done.
-            try db.query("LOCK TABLE schema_version IN EXCLUSIVE MODE")
+            // Two collectors starting at once: the second waits here, then finds the work done. The lock is an
+            // advisory one, taken before `schema_version` exists (two `CREATE TABLE IF NOT EXISTS` at once collide
+            // in PostgreSQL's catalogue); it ends with the transaction.
+            try db.query("SELECT pg_advisory_xact_lock(hashtext('lagesbild.schema'))")
+            try db.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
             let current = Int(try db.query("SELECT max(version) FROM schema_version").int64(0, 0) ?? 0)
             for (index, sql) in PostgresSchema.migrations.enumerated() where index >= current {
                 try db.execute(sql)

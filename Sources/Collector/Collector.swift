@@ -9,7 +9,8 @@ import MQTTClient
 import ReportModel
 
 /// `lagesbild collect`: the central collector. Subscribes (QoS 1, a kept session under a fixed client id) to
-/// every kiosk's reports and status, stores each loop turn's messages in one synced SQLite commit, and then
+/// every kiosk's reports and status, stores each loop turn's messages in one durable commit (a synced SQLite
+/// commit, or a PostgreSQL COMMIT sent without blocking the loop: ``CentralCommit``), and then
 /// confirms to each kiosk what it stored with a receipt on `{prefix}/receipts/{kiosk}` (QoS 1, not retained),
 /// duplicates included. A kiosk that awaits receipts deletes a report only then, so a report survives a
 /// collector that dies between the broker's PUBACK and its own commit.
@@ -35,7 +36,12 @@ public final class Collector: ServiceLoopBody, BrokerSessionDelegate {
 
     let settings: Settings
     var config: CentralConfiguration { settings.config }
-    let store: CentralStore
+    let store: any CentralDatabase
+    /// The commit under way (PostgreSQL's is driven by the loop); reading from the broker waits for it.
+    private var pending: (any CentralCommit)?
+    private var pendingSince = 0.0
+    /// How long a commit may take before it is given up (and tried again).
+    static let commitTimeout = 30.0
     let notifier: SystemdNotifier
     let topics: Topics
     private var session: BrokerSession!
@@ -47,14 +53,18 @@ public final class Collector: ServiceLoopBody, BrokerSessionDelegate {
     private var commitFailingSince: Double?
     private var nextCommitTry = 0.0
     private var stopping = false
+    private var stoppingSince = 0.0
+    /// A stop waits this long at most for the last commit (systemd's TimeoutStopSec is longer).
+    static let stopTimeout = 20.0
     private var lastSystemdStatus = ""
 
     /// Counters since start, for the status line and the log.
     public private(set) var storedReports = 0
     public private(set) var duplicates = 0
     public private(set) var rejected = 0
+    public private(set) var overQuota = 0
 
-    public init(settings: Settings, store: CentralStore) {
+    public init(settings: Settings, store: any CentralDatabase) {
         self.settings = settings
         self.store = store
         self.notifier = SystemdNotifier(environment: settings.environment)
@@ -76,25 +86,40 @@ public final class Collector: ServiceLoopBody, BrokerSessionDelegate {
 
     public func start() -> Int32? {
         notifier.notify("READY=1\nSTATUS=Database open; connecting to \(config.mqtt.host):\(config.mqtt.port)")
-        Log.info("lagesbild collect \(settings.version): database \(store.path), broker \(config.mqtt.host):\(config.mqtt.port), client id \(config.central.clientID)"
+        Log.info("lagesbild collect \(settings.version): database \(store.location), broker \(config.mqtt.host):\(config.mqtt.port), client id \(config.central.clientID)"
                  + (config.central.shareGroup.map { ", shared subscription group \($0)" } ?? ""))
         return nil
     }
 
     public func turn(now: Double) -> ServiceLoop.Step {
-        if !batch.isEmpty && now >= nextCommitTry { commit(now: now) }
-        if stopping && (batch.isEmpty || commitFailingSince != nil) { return .finish(finish()) }
+        if !batch.isEmpty && (pending != nil || now >= nextCommitTry) { commit(now: now) }
+        if stopping && (batch.isEmpty || commitFailingSince != nil || now - stoppingSince > Self.stopTimeout) {
+            pending?.abandon()
+            return .finish(finish())
+        }
         updateSystemdStatus()
+        if pending != nil { return .wait(max(0, min(1, pendingSince + Self.commitTimeout - now))) }
         return .wait(batch.isEmpty ? 1.0 : max(0, nextCommitTry - now))
     }
 
     public func stopRequested(by signal: Int32) {
         Log.info("signal \(signal): stopping; what was received is committed first")
         stopping = true
+        stoppingSince = monotonicSeconds()
     }
 
-    /// While a commit fails, the broker keeps what is not read.
-    public var readsBroker: Bool { commitFailingSince == nil }
+    /// While a commit is under way or fails, the broker keeps what is not read.
+    public var readsBroker: Bool { commitFailingSince == nil && pending == nil }
+
+    /// The database's socket while a commit waits for it.
+    public var descriptors: [pollfd] {
+        guard let p = pending, p.socket >= 0 else { return [] }
+        return [pollfd(fd: p.socket, events: Int16(POLLIN) | (p.wantsWrite ? Int16(POLLOUT) : 0), revents: 0)]
+    }
+
+    public func ready(_ revents: [Int16]) {
+        if pending != nil { commit(now: monotonicSeconds()) }
+    }
 
     /// Reads on while more is waiting (up to a batch), so that one commit covers many reports.
     public func readsOn() -> Bool { batch.reports.count < 2000 }
@@ -104,18 +129,32 @@ public final class Collector: ServiceLoopBody, BrokerSessionDelegate {
             Log.error("stopping with \(batch.reports.count) reports not stored (\(lastError ?? "the database refused")); their kiosks send them again")
         }
         session.close()
-        Log.info("lagesbild collect stopped: \(storedReports) reports stored, \(duplicates) duplicates, \(rejected) rejected")
+        Log.info("lagesbild collect stopped: \(storedReports) reports stored, \(duplicates) duplicates, \(rejected) rejected, \(overQuota) over the daily quota")
         return 0
     }
 
     // MARK: Commit and receipts
 
+    /// Starts the batch's commit, or drives the one under way; once it is durable, counts and confirms.
     private func commit(now: Double) {
         let reports = batch.reports.count
         let committed: CentralStore.Committed
         do {
-            committed = try store.commit(batch, at: WallClock.system.now().unixMillis)
+            if pending == nil {
+                pending = store.beginCommit(batch, at: WallClock.system.now().unixMillis)
+                pendingSince = now
+            }
+            guard let done = try pending!.advance() else {
+                if now - pendingSince > Self.commitTimeout {
+                    pending!.abandon()
+                    throw CentralStoreError(message: "no answer from \(store.location) within \(Int(Self.commitTimeout)) s")
+                }
+                return
+            }
+            pending = nil
+            committed = done
         } catch {
+            pending = nil
             if commitFailingSince == nil {
                 commitFailingSince = now
                 Log.error("database: \(error); holding \(reports) received reports in memory and reading no more until it works (retry every second)")
@@ -129,6 +168,10 @@ public final class Collector: ServiceLoopBody, BrokerSessionDelegate {
         rejected += batch.rejects.count
         storedReports += committed.new
         duplicates += committed.duplicates
+        overQuota += committed.overQuota
+        for (kiosk, seqs) in committed.refused.sorted(by: { $0.key < $1.key }) {
+            Log.warning("kiosk \(Self.shown(kiosk)): \(seqs.count) reports not stored (seq \(seqs.min()!)…\(seqs.max()!): over its daily quota or dated too far ahead); not confirmed, so the kiosk keeps them")
+        }
         batch = CentralStore.Batch()
         sendReceipts(committed.held)
     }

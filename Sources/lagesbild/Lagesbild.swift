@@ -74,22 +74,6 @@ struct CentralConfigOption: ParsableArguments {
 }
 
 extension CentralConfiguration {
-    /// Opens the SQLite database for the collector, or prints why not (`lagesbild <command>: <why>`) and exits 74.
-    func openStore(readOnly: Bool, command: String) throws -> CentralStore {
-        if central.database != nil {
-            printError("lagesbild \(command): [central] database: the collector does not write to PostgreSQL yet; leave the key out to collect into [storage] path")
-            throw ExitCode(ExitStatus.config)
-        }
-        do {
-            return try CentralStore.open(path: databasePath, readOnly: readOnly)
-        } catch {
-            printError("lagesbild \(command): \(error)")
-            throw ExitCode(ExitStatus.ioError)
-        }
-    }
-}
-
-extension CentralConfiguration {
     /// Opens the database, PostgreSQL (`[central] database`) or SQLite (`[storage] path`), or prints why not and
     /// exits 74.
     func openDatabase(readOnly: Bool, command: String) throws -> any CentralDatabase {
