@@ -90,7 +90,11 @@ import TestSupport
     }
 
     @Test func tenThousandThroughKillsAndCutConnections() throws {
-        let broker = try TestBroker(logTypes: ["error"])
+        // Queued messages as the site broker keeps them (config/broker/mosquitto.conf). A stock mosquitto keeps
+        // 1,000 QoS 1 messages for a subscriber and drops the rest after the PUBACK; under load this test's own
+        // subscriber fell that far behind the drain and a seq went missing: the broker's loss, not the gateway's
+        // (receipts cover it: LinkFaultTests). "notice" logs mosquitto's word for such a drop.
+        let broker = try TestBroker(extraConfig: ["max_queued_messages 100000"], logTypes: ["error", "notice"])
         let proxy = try TCPProxy(target: broker.port)
         let sub = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/reports/#"], format: "%t %p")
         let dir = TempDir()
@@ -123,6 +127,7 @@ import TestSupport
         #expect(kills == 5 && cuts == 5)
         #expect(faultsWithBacklog >= 8, "faults must hit a drain in progress")
         #expect(check.complete, "every seq arrived; missing \(check.missing.count)")
+        #expect(!broker.logText.contains("messages are being dropped"), "the broker dropped messages for the subscriber")
         #expect(check.firstOutOfOrder == nil, "first arrivals in FIFO order")
         let idMismatch = receipts.first { check.idOfSeq[$0.seq] != $0.id }
         #expect(idMismatch == nil, "ids exactly as stored; first difference at seq \(String(describing: idMismatch?.seq))")
