@@ -77,6 +77,9 @@ public enum DeliveryEvent<Row: Deliverable> {
     /// connection's or found at start) are deleted; any other seq in it is ignored, so a forged or buggy
     /// receipt cannot delete a report that was never sent or a dead letter.
     case receipt(seqs: [ClosedRange<Int64>], now: Double)
+    /// A payload on the receipts topic that is not a receipt this kiosk takes (not valid, beyond the bounds of
+    /// `DeliveryReceipt`, or for another kiosk): refused, nothing deleted; counted in `refusedReceipts`.
+    case receiptRefused
     /// Rows found "sent, awaiting receipt" when the gateway started: wait for their receipts from now on.
     case awaitingAtStart(seqs: [Int64], now: Double)
     /// The gateway is stopping: take nothing more; what is in flight may still be acknowledged.
@@ -181,6 +184,9 @@ public struct DeliveryMachine<Row: Deliverable> {
     public var inFlightCount: Int { inFlight.count }
     /// Reports acknowledged by the broker and waiting for the collector's receipt.
     public var awaitingCount: Int { awaiting.count }
+    /// Receipts refused since the gateway started (`.receiptRefused`): a forged or broken sender on the receipts
+    /// topic, for the log and the status to name.
+    public private(set) var refusedReceipts = 0
     /// The earliest receipt deadline, end of a pause after a refusal for now, or time to write the acknowledged
     /// rows (monotonic seconds), for the loop's poll timeout; nil when none.
     public var nextDeadline: Double? {
@@ -294,6 +300,9 @@ public struct DeliveryMachine<Row: Deliverable> {
             noteUnwritten(highest: hits.last!)
             // A receipted seq may also sit in the queue to be marked "awaiting": that mark comes first in the
             // transaction, so the delete finds it. Nothing more to do.
+            return []
+        case .receiptRefused:
+            refusedReceipts += 1
             return []
         case .awaitingAtStart(let seqs, let now):
             lastNow = now

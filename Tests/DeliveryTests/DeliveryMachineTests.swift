@@ -255,6 +255,19 @@ struct DeliveryMachineTests {
         #expect(d.state(.deadLetter) == [6])
     }
 
+    @Test("A refused receipt is counted and deletes nothing")
+    func refusedReceiptIsCounted() {
+        var d = Driver(receipts: .init(timeout: 60), stored: 1...2)
+        d.send(.linkUp(window: 2))
+        d.send(.turn(now: 0))
+        d.ackAll()
+        d.send(.receiptRefused)
+        d.send(.receiptRefused)
+        d.send(.turn(now: 1))
+        #expect(d.machine.refusedReceipts == 2)
+        #expect(d.state(.awaitingReceipt) == [1, 2])
+    }
+
     @Test("Receipts with huge or overlapping ranges cost no more than what awaits, and crash nothing")
     func hugeReceiptRanges() {
         var d = Driver(receipts: .init(timeout: 60), stored: 1...3)
