@@ -9,6 +9,9 @@
 //   Outbox           the durable SQLite outbox.
 //   MQTTClient       a small Swift client over libmosquitto (through CMosquitto), and the broker link's backoff.
 //   BrokerSettings   the `[mqtt]` table as the client's options: one mapping for the kiosk and the centre.
+//   BrokerSession    one daemon's session with its broker (client, backoff, CONNACK, lost connections) and the
+//                    poll() loop around it (signals, systemd's watchdog): the gateway's, the collector's and
+//                    `lagesbild feedback`'s.
 //   Gateway          the kiosk's daemon: outbox -> MQTT, receipts, the centre's feedback, status, systemd notify.
 //   Prompt           the visitor's terminal prompt (its state machine, `PromptFlow`, is pure).
 //   Display          the kiosk's screen in large type: Terminus bitmaps drawn on the framebuffer (fonts and
@@ -53,7 +56,8 @@ let package = Package(
         .target(name: "Outbox", dependencies: ["ReportModel", "SQLite", "CSQLite", "Delivery", "Daemon"]),
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "COpenSSL"]),
         .target(name: "BrokerSettings", dependencies: ["KioskConfig", "MQTTClient"]),
-        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon", "Hardware"]),
+        .target(name: "BrokerSession", dependencies: ["MQTTClient", "Daemon", "KioskLog"]),
+        .target(name: "Gateway", dependencies: ["ReportModel", "Outbox", "Delivery", "MQTTClient", "BrokerSession", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon", "Hardware"]),
         // The staff PIN's PBKDF2 comes from OpenSSL's libcrypto (COpenSSL), which the kiosk links for TLS anyway.
         // The built-in language files (Languages/sv.txt, en.txt) are compiled in by EmbedTextsPlugin as string
         // literals, not SwiftPM resources: the generated resource accessor would link Foundation, and with it ICU,
@@ -67,7 +71,7 @@ let package = Package(
         .plugin(name: "EmbedTextsPlugin", capability: .buildTool(), dependencies: ["EmbedTexts"]),
         .target(name: "LagesbildReport", dependencies: ["ReportModel"]),
         .target(name: "CentralStore", dependencies: ["ReportModel", "SQLite", "CSQLite", "LagesbildReport"]),
-        .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon"]),
+        .target(name: "Collector", dependencies: ["CentralStore", "ReportModel", "MQTTClient", "BrokerSession", "BrokerSettings", "KioskConfig", "KioskLog", "Daemon"]),
         .executableTarget(name: "tipskiosk", dependencies: [
             "ReportModel", "Outbox", "KioskConfig", "KioskLog", "Daemon", "Gateway", "Prompt", "CLinux", "Hardware", "Speech",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,5 +95,7 @@ let package = Package(
         .testTarget(name: "LagesbildReportTests", dependencies: ["LagesbildReport", "ReportModel"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "KioskConfig", "Prompt", "TestSupport", "tipskiosk"]),
         .testTarget(name: "FaultTests", dependencies: ["Outbox", "Delivery", "Daemon", "ReportModel", "CentralStore", "TestSupport", "tipskiosk", "lagesbild"]),
+        // The adversarial-kiosk suite: one file per attack, against the shipped broker config and ACL (TestSupport's Site).
+        .testTarget(name: "AdversarialKioskTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
     ]
 )

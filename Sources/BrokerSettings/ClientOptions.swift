@@ -2,6 +2,12 @@ import KioskConfig
 import MQTTClient
 
 extension Configuration.MQTT {
+    /// The largest MQTT packet the kiosk's gateway, the collector and `lagesbild feedback` accept: 256 KiB, four
+    /// times the largest payload in use (a report, at most 64 KiB, docs/CONTRACT.md §4.1). Told to the broker in
+    /// CONNECT (MQTT 5 Maximum Packet Size), so that no broker sends them more, a huge retained message included.
+    /// config/broker/'s `max_packet_size` is the same figure (ClientOptionsTests checks).
+    public static let maximumPacketSize: UInt32 = 256 * 1024
+
     /// The MQTT client's options for this `[mqtt]` table (docs/CONTRACT.md §2.4): the broker, its port, the
     /// keepalive, the user name, and TLS with its CA, certificate and key files when `tls` is on. The one mapping
     /// from the configuration to a connection, for the kiosk's gateway and for the centre's collector and
@@ -20,6 +26,6 @@ extension Configuration.MQTT {
                     protocolVersion: protocolVersion, username: username, password: password,
                     tls: tls ? MQTTOptions.TLSOptions(caFile: caFile, certFile: certFile, keyFile: keyFile) : nil,
                     will: will, cleanStart: sessionExpirySeconds == nil,
-                    sessionExpirySeconds: sessionExpirySeconds ?? 0)
+                    sessionExpirySeconds: sessionExpirySeconds ?? 0, maximumPacketSize: Self.maximumPacketSize)
     }
 }

@@ -90,12 +90,8 @@ public struct Configuration: Sendable, Equatable {
         ConfigError(file: sourcePath, line: keyLines[key] ?? 0, key: key, message: message)
     }
 
-    public func reportsTopic() -> String { "\(mqtt.topicPrefix)/reports/\(kiosk.id)" }
-    public func statusTopic() -> String { "\(mqtt.topicPrefix)/status/\(kiosk.id)" }
-    /// Where the collector confirms what it has stored of this kiosk's reports.
-    public func receiptsTopic() -> String { "\(mqtt.topicPrefix)/receipts/\(kiosk.id)" }
-    /// Where the centre publishes its public feedback, retained: for every kiosk, or for this one (which wins).
-    public func feedbackTopic(own: Bool) -> String { "\(mqtt.topicPrefix)/feedback/\(own ? kiosk.id : "all")" }
+    /// The topics of docs/CONTRACT.md §3 under `[mqtt] topic_prefix`.
+    public var topics: Topics { Topics(prefix: mqtt.topicPrefix) }
 
     /// The path used when neither `--config` nor `$TIPSKIOSK_CONFIG` is given.
     public static let defaultPath = "/etc/tipskiosk/tipskiosk.toml"
@@ -188,7 +184,8 @@ public struct Configuration: Sendable, Equatable {
                  "cert_file", "key_file", "tls", "window", "protocol", "await_receipts", "receipt_timeout_s"],
         "prompt": ["staff_pin_hash", "language_dir", "display", "speech"],
         "hardware": Hardware.keys,
-        "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days"],
+        "central": ["silent_after_h", "client_id", "share_group", "session_expiry_s", "retention_days",
+                    "feedback_username", "feedback_password_file", "feedback_cert_file", "feedback_key_file"],
     ]
 
     /// The folder a relative path in the file is taken from: the configuration file's own folder ("" for a bare
@@ -357,37 +354,37 @@ struct Reader {
         return .success(expanded.hasPrefix("/") ? expanded : (baseDir.isEmpty ? expanded : baseDir + "/" + expanded))
     }
 
-    /// A path only the daemon opens (`[mqtt]` password, CA, certificate and key files), read as `secrets` says.
-    /// `privateFile`: a password or key, which must not be readable by every user.
-    mutating func secretPath(_ key: String, baseDir: String, privateFile: Bool) -> String? {
-        guard let raw = string("mqtt", key), !raw.isEmpty, secrets != .skip else { return nil }
+    /// A path only the daemon opens (`[mqtt]` password, CA, certificate and key files; `[central]`'s feedback
+    /// credentials), read as `secrets` says. `privateFile`: a password or key, which must not be readable by every user.
+    mutating func secretPath(_ key: String, table: String = "mqtt", baseDir: String, privateFile: Bool) -> String? {
+        guard let raw = string(table, key), !raw.isEmpty, secrets != .skip else { return nil }
         switch expand(raw, baseDir: baseDir) {
         case .failure(let variable):
             if secrets == .note {
-                note("mqtt", key, "uses $\(variable.name), which is not set in this shell; only the gateway reads this key, " +
+                note(table, key, "uses $\(variable.name), which is not set in this shell; only the gateway reads this key, " +
                      "and under systemd LoadCredential= sets $CREDENTIALS_DIRECTORY for it (not checked here)")
             } else {
-                fail("mqtt", key, "uses $\(variable.name), which is not set in the environment")
+                fail(table, key, "uses $\(variable.name), which is not set in the environment")
             }
             return nil
         case .success(let full):
             guard checkFiles else { return full }
             var st = stat()
             guard stat(full, &st) == 0 else {
-                fail("mqtt", key, "\(full) does not exist")
+                fail(table, key, "\(full) does not exist")
                 return nil
             }
             if privateFile && st.st_mode & 0o004 != 0 {
-                fail("mqtt", key, "\(full) can be read by every user (mode \(String(st.st_mode & 0o777, radix: 8))): " +
+                fail(table, key, "\(full) can be read by every user (mode \(String(st.st_mode & 0o777, radix: 8))): " +
                      "make it readable by the gateway's user only (chmod 0600 or 0640), or use systemd's LoadCredential=")
                 return nil
             }
             if access(full, R_OK) != 0 {
                 if secrets == .note {
-                    note("mqtt", key, "\(full) cannot be read by this user; the gateway's user must be able to read it")
+                    note(table, key, "\(full) cannot be read by this user; the gateway's user must be able to read it")
                     return full
                 }
-                fail("mqtt", key, "\(full) cannot be read")
+                fail(table, key, "\(full) cannot be read")
                 return nil
             }
             return full

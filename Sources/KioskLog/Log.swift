@@ -33,8 +33,28 @@ public enum Log {
     }
 
     public static func write(_ level: Level, _ message: String) {
+        let message = oneLine(message)
         let line = journal ? "<\(level.rawValue)>\(message)\n" : "\(program): \(level.word): \(message)\n"
         line.withCString { p in _ = Glibc.write(2, p, strlen(p)) }
+    }
+}
+
+extension Log {
+    /// `message` as one line that does nothing to a terminal: control characters (C0, DEL, C1: a line break that
+    /// would start a forged journal line such as `<0>…`, an escape sequence) and the bidirectional overrides are
+    /// written as `\u{…}`. A kiosk chooses its id and what it sends, and a log line may quote either.
+    public static func oneLine(_ message: String) -> String {
+        guard message.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }) else { return message }
+        var out = String.UnicodeScalarView()
+        for scalar in message.unicodeScalars {
+            let v = scalar.value
+            if v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) {
+                out.append(contentsOf: "\\u{\(String(v, radix: 16))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 }
 

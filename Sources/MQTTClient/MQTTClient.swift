@@ -362,16 +362,23 @@ public final class MQTTClient {
         try check(rc, "connect to \(options.host):\(options.port)")
     }
 
-    /// MQTT 5 CONNECT properties (the Session Expiry Interval of a kept session). libmosquitto 2.0 takes them
-    /// only in the blocking `mosquitto_connect_bind_v5`, which stores them on the handle before it checks its
-    /// host; called with no host it stores them and returns MOSQ_ERR_INVAL without connecting, and the
-    /// non-blocking connect below then sends them (they stay on the handle for every CONNECT it makes).
+    /// MQTT 5 CONNECT properties (the Session Expiry Interval of a kept session, and the Maximum Packet Size
+    /// this client accepts). libmosquitto 2.0 takes them only in the blocking `mosquitto_connect_bind_v5`, which
+    /// stores them on the handle before it checks its host; called with no host it stores them and returns
+    /// MOSQ_ERR_INVAL without connecting, and the non-blocking connect below then sends them (they stay on the
+    /// handle for every CONNECT it makes).
     private func setConnectProperties() throws {
-        guard options.protocolVersion == .v5 && options.sessionExpirySeconds > 0 else { return }
+        guard options.protocolVersion == .v5 && (options.sessionExpirySeconds > 0 || options.maximumPacketSize > 0) else { return }
         var properties: OpaquePointer? = nil
         defer { mosquitto_property_free_all(&properties) }
-        try check(mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue),
-                                               options.sessionExpirySeconds), "set the session expiry interval")
+        if options.sessionExpirySeconds > 0 {
+            try check(mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue),
+                                                   options.sessionExpirySeconds), "set the session expiry interval")
+        }
+        if options.maximumPacketSize > 0 {
+            try check(mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_MAXIMUM_PACKET_SIZE.rawValue),
+                                                   options.maximumPacketSize), "set the maximum packet size")
+        }
         let rc = mosquitto_connect_bind_v5(handle, nil, -1, options.keepaliveSeconds, nil, properties)
         if rc != Int32(MOSQ_ERR_INVAL.rawValue) {
             try check(rc, "set the CONNECT properties")
@@ -382,13 +389,17 @@ public final class MQTTClient {
 
     /// Subscribe to one topic filter (`mosquitto_subscribe_v5`); the SUBACK arrives at
     /// ``MQTTClientDelegate/mqttDidSubscribe(_:messageID:grantedQoS:)`` under the returned id. A filter may be
-    /// an MQTT 5 shared subscription, `$share/<group>/<filter>`.
+    /// an MQTT 5 shared subscription, `$share/<group>/<filter>`. With `retainAsPublished` (MQTT 5) the broker
+    /// keeps a message's retain flag as its publisher set it, also on an established subscription, so that the
+    /// receiver can tell a retained message from others (MQTT 3.1.1 and the default set it only on what a new
+    /// subscription gets).
     @discardableResult
-    public func subscribe(topic: String, qos: Int32) throws -> Int32 {
+    public func subscribe(topic: String, qos: Int32, retainAsPublished: Bool = false) throws -> Int32 {
         assertOwnerThread()
         guard (0...2).contains(qos) else { throw MQTTError.invalidArgument("QoS \(qos)") }
         var mid: Int32 = 0
-        try check(mosquitto_subscribe_v5(handle, &mid, topic, qos, 0, nil), "subscribe to \"\(topic)\"")
+        let options = retainAsPublished ? Int32(MQTT_SUB_OPT_RETAIN_AS_PUBLISHED.rawValue) : 0
+        try check(mosquitto_subscribe_v5(handle, &mid, topic, qos, options, nil), "subscribe to \"\(topic)\"")
         return mid
     }
 

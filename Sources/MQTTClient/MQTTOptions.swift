@@ -79,12 +79,16 @@ public struct MQTTOptions: Sendable, Equatable {
     /// MQTT 5 Session Expiry Interval in seconds: how long the broker keeps the session after the connection
     /// ends (0: the session ends with the connection). Only with `cleanStart == false` does it matter.
     public var sessionExpirySeconds: UInt32
+    /// MQTT 5 Maximum Packet Size in bytes: the largest packet this client accepts, told to the broker in CONNECT,
+    /// which must then not send a larger one (MQTT 5 §3.1.2.11.4; mosquitto drops it). 0: no limit is told.
+    /// libmosquitto does not itself refuse a larger packet, so against a broker that ignores it this guards nothing.
+    public var maximumPacketSize: UInt32
 
     public init(host: String = "localhost", port: Int32 = 1883, clientID: String,
                 keepaliveSeconds: Int32 = 30, protocolVersion: ProtocolVersion = .v5,
                 username: String? = nil, password: String? = nil,
                 tls: TLSOptions? = nil, will: Will? = nil, bindAddress: String? = nil,
-                cleanStart: Bool = true, sessionExpirySeconds: UInt32 = 0) {
+                cleanStart: Bool = true, sessionExpirySeconds: UInt32 = 0, maximumPacketSize: UInt32 = 0) {
         self.host = host
         self.port = port
         self.clientID = clientID
@@ -97,5 +101,6 @@ public struct MQTTOptions: Sendable, Equatable {
         self.bindAddress = bindAddress
         self.cleanStart = cleanStart
         self.sessionExpirySeconds = sessionExpirySeconds
+        self.maximumPacketSize = maximumPacketSize
     }
 }

@@ -205,13 +205,13 @@ public struct GatewayState: Sendable, Equatable {
     /// What can be said of the broker: the gateway's word while it runs, or that the gateway stopped cleanly, or
     /// that its process is gone without a word (killed).
     public enum Shown: Sendable, Equatable {
-        case broker(String)
+        case broker(BrokerState)
         case gatewayStopped
         case gatewayNotRunning
     }
 
     public var shown: Shown {
-        if broker == "stopped" { return .gatewayStopped }
+        if broker == .stopped { return .gatewayStopped }
         return isGatewayRunning ? .broker(broker) : .gatewayNotRunning
     }
 
@@ -219,7 +219,7 @@ public struct GatewayState: Sendable, Equatable {
     /// cleanly, "disconnected (gateway stopped)"; when its process is gone, "unknown (gateway not running)".
     public var brokerForDisplay: String {
         switch shown {
-        case .broker(let word): word
+        case .broker(let state): state.rawValue
         case .gatewayStopped: "disconnected (gateway stopped)"
         case .gatewayNotRunning: "unknown (gateway not running)"
         }
@@ -227,11 +227,11 @@ public struct GatewayState: Sendable, Equatable {
 
     /// Whether the process that wrote this still runs (a signal-0 probe of its pid).
     public var isGatewayRunning: Bool {
-        guard let pid, broker != "stopped" else { return false }
+        guard let pid, broker != .stopped else { return false }
         return kill(pid, 0) == 0 || errno == EPERM
     }
 
-    public var broker: String
+    public var broker: BrokerState
     public var since: Int64
     public var lastAckAt: Int64?
     public var lastError: String?
@@ -241,7 +241,7 @@ public struct GatewayState: Sendable, Equatable {
     /// The highest seq the gateway has taken on its current connection (nil when not connected); written by the
     /// gateway's exchanges, never by `setGatewayState` except to clear it when the broker is not "connected".
     public var sentThrough: Int64?
-    public init(broker: String, since: Int64, lastAckAt: Int64?, lastError: String?, protocolName: String?, pid: Int32?,
+    public init(broker: BrokerState, since: Int64, lastAckAt: Int64?, lastError: String?, protocolName: String?, pid: Int32?,
                 updatedAt: Int64, sentThrough: Int64? = nil) {
         self.sentThrough = sentThrough
         self.broker = broker
@@ -275,7 +275,7 @@ extension Outbox {
                 // In flight: what the connected gateway has taken and not yet written as delivered; plus rows an
                 // earlier version marked in flight.
                 var inFlight = Int(s.int64(1))
-                if let g = gatewayState(), g.broker == "connected", g.isGatewayRunning, let through = g.sentThrough {
+                if let g = gatewayState(), g.broker == .connected, g.isGatewayRunning, let through = g.sentThrough {
                     let f = try db.statement("SELECT count(*) FROM reports WHERE state = \(State.pending.sql) AND seq <= ?")
                     defer { f.reset() }
                     f.bind(1, through)
@@ -295,7 +295,8 @@ extension Outbox {
         guard let s = try? db.statement("SELECT broker, since, last_ack_at, last_error, protocol, pid, updated_at, sent_through FROM gateway WHERE one = 1"),
               (try? s.step()) == true else { return nil }
         defer { s.reset() }
-        return GatewayState(broker: s.string(0) ?? "unknown", since: s.int64(1), lastAckAt: s.isNull(2) ? nil : s.int64(2),
+        // A word this version does not write (a newer one wrote it) reads as disconnected.
+        return GatewayState(broker: s.string(0).flatMap(BrokerState.init(rawValue:)) ?? .disconnected, since: s.int64(1), lastAckAt: s.isNull(2) ? nil : s.int64(2),
                             lastError: s.string(3), protocolName: s.string(4), pid: s.isNull(5) ? nil : Int32(s.int64(5)),
                             updatedAt: s.int64(6), sentThrough: s.isNull(7) ? nil : s.int64(7))
     }
@@ -310,9 +311,9 @@ extension Outbox {
                 ON CONFLICT(one) DO UPDATE SET broker = excluded.broker, since = excluded.since,
                   last_ack_at = coalesce(excluded.last_ack_at, gateway.last_ack_at), last_error = excluded.last_error,
                   protocol = excluded.protocol, pid = excluded.pid, updated_at = excluded.updated_at,
-                  sent_through = CASE WHEN excluded.broker = 'connected' THEN gateway.sent_through END
+                  sent_through = CASE WHEN excluded.broker = '\(BrokerState.connected.rawValue)' THEN gateway.sent_through END
                 """)
-            s.bind(1, g.broker)
+            s.bind(1, g.broker.rawValue)
             s.bind(2, g.since)
             if let a = g.lastAckAt { s.bind(3, a) } else { s.bind(3, nil as String?) }
             s.bind(4, g.lastError)

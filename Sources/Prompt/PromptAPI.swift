@@ -86,8 +86,6 @@ public struct StaffSnapshot: Sendable, Equatable {
         case gatewayStopped
         /// The gateway's process is gone without a word (killed).
         case gatewayNotRunning
-        /// A word this version does not know, shown as it is.
-        case other(String)
     }
 
     public init(pending: Int, oldestPendingAt: String? = nil, deadLetters: Int = 0, broker: Broker? = nil,

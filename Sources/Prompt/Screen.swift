@@ -510,7 +510,6 @@ public struct ScreenRenderer: Sendable {
         case .disconnected?: t("staff.broker.disconnected")
         case .gatewayStopped?: t("staff.broker.stopped")
         case .gatewayNotRunning?: t("staff.broker.not_running")
-        case .other(let word)?: TextCleaner.clean(word, allowNewlines: false)
         case nil: t("staff.broker.unknown")
         }
     }

@@ -48,8 +48,8 @@ struct FeedbackCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (config, password) = try options.loadForBroker()
-        let topic = "\(config.mqtt.topicPrefix)/feedback/\(kiosk ?? "all")"
+        let (config, password) = try options.loadForFeedback()
+        let topic = config.topics.feedback(kiosk: kiosk)
         var payload: [UInt8] = []
         var feedback: Feedback?
         if !clear {

@@ -40,6 +40,18 @@ struct CentralConfigOption: ParsableArguments {
 
     /// Loads the file for a command that connects to the broker: the secret paths resolved, and the password
     /// read. On problems prints each and exits 78.
+    /// Loads the file and the feedback user's password (`[central] feedback_password_file`), for
+    /// `lagesbild feedback`; on a problem prints it and exits 78.
+    func loadForFeedback() throws -> (CentralConfiguration, password: String?) {
+        let config = try load(secrets: .resolve)
+        do {
+            return (config, try config.readFeedbackPassword())
+        } catch {
+            printError(error.description)
+            throw ExitCode(ExitStatus.config)
+        }
+    }
+
     func loadForBroker() throws -> (CentralConfiguration, password: String?) {
         let config = try load(secrets: .resolve)
         do {

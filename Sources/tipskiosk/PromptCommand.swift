@@ -134,10 +134,9 @@ final class OutboxPromptStore: PromptStore {
         let g = outbox.gatewayState()
         let broker: StaffSnapshot.Broker? = g.map {
             switch $0.shown {
-            case .broker("connected"): .connected
-            case .broker("connecting"): .connecting
-            case .broker("disconnected"): .disconnected
-            case .broker(let word): .other(word)
+            case .broker(.connected): .connected
+            case .broker(.connecting): .connecting
+            case .broker(.disconnected), .broker(.stopped): .disconnected
             case .gatewayStopped: .gatewayStopped
             case .gatewayNotRunning: .gatewayNotRunning
             }

@@ -13,7 +13,7 @@ import ReportModel
         // Queued messages as the site broker keeps them (config/broker/mosquitto.conf): a stock mosquitto drops
         // QoS 1 messages for a subscriber more than 1,000 behind, and on a loaded machine this test's own
         // subscriber falls that far behind the drain. Those would be the broker's losses, not the gateway's.
-        let broker = try TestBroker(extraConfig: ["max_queued_messages 100000"], logTypes: ["error"])
+        let broker = try TestBroker(extraConfig: ["max_queued_messages 500000"], logTypes: ["error"])
         let sub = try TestSubscriber(port: broker.port, topics: ["lagesbild/v1/reports/#"], format: "%t %p")
         let dir = TempDir("kills")
         let window = 10

@@ -50,7 +50,7 @@ import TestSupport
         #expect(c.mqtt.topicPrefix == "lagesbild/v1")
         #expect(c.mqtt.tls == false)
         #expect(c.warnings.isEmpty)
-        #expect(c.statusTopic() == "lagesbild/v1/status/gotene-ungdomsgarden-1")
+        #expect(c.topics.status(kiosk: c.kiosk.id) == "lagesbild/v1/status/gotene-ungdomsgarden-1")
         #expect(c.mqtt.awaitReceipts, "the example keeps the default: receipts on")
     }
 

@@ -1,7 +1,9 @@
 import BrokerSettings
 import KioskConfig
 import MQTTClient
+import Foundation
 import Testing
+import TestSupport
 
 /// The one mapping from `[mqtt]` to the client's options, as the gateway and the centre's clients use it.
 @Suite struct ClientOptionsTests {
@@ -48,5 +50,17 @@ import Testing
         #expect(o.will?.topic == "lagesbild/v1/status/kiosk-1")
         #expect(o.cleanStart && o.sessionExpirySeconds == 0)
         #expect(o.host == "broker.example" && o.port == 8883)
+    }
+
+    @Test("Every client tells the broker the Maximum Packet Size that config/broker/ sets as max_packet_size")
+    func maximumPacketSizeIsTheBrokersLimit() throws {
+        let m = try Self.mqtt("host = \"127.0.0.1\"")
+        #expect(m.clientOptions(clientID: "kiosk-1", protocolVersion: .v5, password: nil).maximumPacketSize
+                == Configuration.MQTT.maximumPacketSize)
+        for file in ["mosquitto.conf", "mosquitto-mtls.conf"] {
+            let text = try String(contentsOfFile: Site.repository + "/config/broker/" + file, encoding: .utf8)
+            let line = text.split(separator: "\n").first { $0.hasPrefix("max_packet_size ") }
+            #expect(line.flatMap { UInt32($0.dropFirst("max_packet_size ".count)) } == Configuration.MQTT.maximumPacketSize, "\(file)")
+        }
     }
 }

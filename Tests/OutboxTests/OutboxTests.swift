@@ -187,11 +187,11 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
         let dir = TempDir()
         let o = try open(dir, role: .gateway)
         try o.store((0..<6).map(draft))
-        func state(_ broker: String, pid: Int32? = getpid()) throws {
+        func state(_ broker: BrokerState, pid: Int32? = getpid()) throws {
             try o.setGatewayState(GatewayState(broker: broker, since: 1, lastAckAt: nil, lastError: nil, protocolName: nil,
                                                pid: pid, updatedAt: 1))
         }
-        try state("connected")
+        try state(.connected)
         #expect(try o.exchange(OutboxWork(takeAfter: 0, takeLimit: 3), at: 1).map(\.seq) == [1, 2, 3])
         #expect(try o.stats().inFlight == 0, "a take alone writes nothing")
         // The next write records how far the gateway has taken: 2 and 3 are in flight, 1 is delivered.
@@ -199,13 +199,13 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
         var s = try o.stats()
         #expect(s.inFlight == 3 && s.pending == 5)
         #expect(o.gatewayState()?.sentThrough == 4)
-        try state("connected")   // another word while connected keeps it
+        try state(.connected)   // another word while connected keeps it
         #expect(try o.stats().inFlight == 3)
-        try state("disconnected")
+        try state(.disconnected)
         s = try o.stats()
         #expect(s.inFlight == 0 && s.pending == 5, "nothing is in flight without a connection")
         #expect(o.gatewayState()?.sentThrough == nil)
-        try state("connected", pid: nil)
+        try state(.connected, pid: nil)
         _ = try o.exchange(OutboxWork(delete: [2], takeAfter: 4, takeLimit: 0), at: 3)
         #expect(try o.stats().inFlight == 0, "no running gateway, nothing in flight")
     }

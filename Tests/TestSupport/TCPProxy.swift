@@ -192,14 +192,22 @@ public final class GatewayProcess: @unchecked Sendable {
     public let configPath: String
     public let logPath: String
     private let program: String
-    private let command: String
+    private let arguments: [String]
     private var process: Process?
 
     public init(config: String, log: String, program: String = tipskioskBinary(), command: String = "gateway") {
         configPath = config
         logPath = log
         self.program = program
-        self.command = command
+        arguments = [command, "--config", config]
+    }
+
+    /// Any other program in the background (a raw client of a test): `program arguments`; `configPath` is empty.
+    public init(program: String, arguments: [String], log: String) {
+        configPath = ""
+        logPath = log
+        self.program = program
+        self.arguments = arguments
     }
     deinit { kill9() }
 
@@ -211,7 +219,7 @@ public final class GatewayProcess: @unchecked Sendable {
     public func start(environment: [String: String] = [:]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = [command, "--config", configPath]
+        p.arguments = arguments
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let h = FileHandle(forWritingAtPath: logPath)
         h?.seekToEndOfFile()
