@@ -100,6 +100,6 @@ let package = Package(
         .testTarget(name: "HardwareTests", dependencies: ["Hardware", "KioskConfig", "Prompt", "TestSupport", "tipskiosk"]),
         .testTarget(name: "FaultTests", dependencies: ["Outbox", "Delivery", "Daemon", "ReportModel", "CentralStore", "TestSupport", "tipskiosk", "lagesbild"]),
         // The adversarial-kiosk suite: one file per attack, against the shipped broker config and ACL (TestSupport's Site).
-        .testTarget(name: "AdversarialKioskTests", dependencies: ["CentralStore", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
+        .testTarget(name: "AdversarialKioskTests", dependencies: ["CentralStore", "Delivery", "KioskConfig", "TestSupport", "tipskiosk", "lagesbild"]),
     ]
 )

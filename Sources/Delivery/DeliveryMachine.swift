@@ -6,7 +6,8 @@ public protocol Deliverable {
 
 /// What the machine asks of the outbox in one exchange (the gateway runs at most one per loop turn).
 ///
-/// The order inside it is: `delete` and `deleteRanges`, `awaitReceipt`, `requeue`, then take up to `takeLimit`
+/// The order inside it is: `awaitReceipt`, `deleteRanges` (only rows awaiting a receipt), `delete` (only pending
+/// rows), `requeue`, then take up to `takeLimit`
 /// pending rows after `takeAfter`, oldest first. Taking writes nothing: which rows are in flight is the machine's
 /// memory (`takeAfter`), and every row not yet delivered is pending again when the gateway starts. So an exchange
 /// that only takes needs no write transaction, and the machine writes acknowledged rows in batches
@@ -14,7 +15,8 @@ public protocol Deliverable {
 public struct OutboxWork: Sendable, Equatable {
     /// Rows whose PUBACK said success (receipts off): delivered, delete them.
     public var delete: [Int64] = []
-    /// Seqs a collector's receipt names (receipts on): the centre has committed them, delete them.
+    /// Seqs a collector's receipt names that await a receipt (receipts on): the centre has committed them,
+    /// delete them. The outbox deletes only rows awaiting a receipt, whatever a range says.
     public var deleteRanges: [ClosedRange<Int64>] = []
     /// Rows whose PUBACK said success (receipts on): the broker has them, the centre may not; keep them as
     /// "sent, awaiting receipt".
@@ -71,8 +73,13 @@ public enum DeliveryEvent<Row: Deliverable> {
     case exchangeFailed
     /// The broker answered the publish of `seq`: PUBACK with this reason code (< 0x80 success).
     case puback(seq: Int64, reasonCode: Int32)
-    /// A collector's receipt (receipts on): it has committed these seqs.
+    /// A collector's receipt (receipts on): it has committed these seqs. Only the ones awaiting a receipt (this
+    /// connection's or found at start) are deleted; any other seq in it is ignored, so a forged or buggy
+    /// receipt cannot delete a report that was never sent or a dead letter.
     case receipt(seqs: [ClosedRange<Int64>], now: Double)
+    /// A payload on the receipts topic that is not a receipt this kiosk takes (not valid, beyond the bounds of
+    /// `DeliveryReceipt`, or for another kiosk): refused, nothing deleted; counted in `refusedReceipts`.
+    case receiptRefused
     /// Rows found "sent, awaiting receipt" when the gateway started: wait for their receipts from now on.
     case awaitingAtStart(seqs: [Int64], now: Double)
     /// The gateway is stopping: take nothing more; what is in flight may still be acknowledged.
@@ -150,6 +157,9 @@ public struct DeliveryMachine<Row: Deliverable> {
     private var inFlight: Set<Int64> = []
     /// PUBACKed, waiting for the collector's receipt until the deadline (monotonic seconds).
     private var awaiting: [Int64: Double] = [:]
+    /// In flight and already named by a receipt (a resend whose first copy reached the centre): deleted once its
+    /// PUBACK makes it a row awaiting a receipt.
+    private var receiptedInFlight: Set<Int64> = []
     /// The highest seq taken on this connection: the next take starts above it.
     private var lastTaken: Int64 = 0
     /// False after a take came back short: nothing more until someone stores (or a row is requeued).
@@ -174,6 +184,9 @@ public struct DeliveryMachine<Row: Deliverable> {
     public var inFlightCount: Int { inFlight.count }
     /// Reports acknowledged by the broker and waiting for the collector's receipt.
     public var awaitingCount: Int { awaiting.count }
+    /// Receipts refused since the gateway started (`.receiptRefused`): a forged or broken sender on the receipts
+    /// topic, for the log and the status to name.
+    public private(set) var refusedReceipts = 0
     /// The earliest receipt deadline, end of a pause after a refusal for now, or time to write the acknowledged
     /// rows (monotonic seconds), for the loop's poll timeout; nil when none.
     public var nextDeadline: Double? {
@@ -201,12 +214,14 @@ public struct DeliveryMachine<Row: Deliverable> {
             broken = false
             window = max(1, w)
             inFlight.removeAll()
+            receiptedInFlight.removeAll()
             lastTaken = 0
             mayHaveMore = true
             return []
         case .linkDown:
             connected = false
             inFlight.removeAll()
+            receiptedInFlight.removeAll()
             return []
         case .publishFailed:
             broken = true
@@ -245,6 +260,7 @@ public struct DeliveryMachine<Row: Deliverable> {
             return []
         case .puback(let seq, let code):
             guard inFlight.remove(seq) != nil else { return [] }
+            let receipted = receiptedInFlight.remove(seq) != nil
             if code >= 0x80 && Self.isTemporary(reasonCode: code) {
                 // The row is still pending in the outbox: the next take (from below it) sends it again.
                 pause = min(60, max(1, pause * 2))
@@ -257,7 +273,11 @@ public struct DeliveryMachine<Row: Deliverable> {
             pause = 0
             if let receipts = settings.receipts {
                 unwritten.awaitReceipt.append(seq)
-                awaiting[seq] = lastNow + receipts.timeout
+                if receipted {
+                    unwritten.deleteRanges.append(seq...seq)   // after the mark, in the same exchange
+                } else {
+                    awaiting[seq] = lastNow + receipts.timeout
+                }
             } else {
                 unwritten.delete.append(seq)
             }
@@ -265,20 +285,24 @@ public struct DeliveryMachine<Row: Deliverable> {
             return []
         case .receipt(let ranges, let now):
             lastNow = now
-            let valid = ranges.filter { $0.lowerBound >= 1 }
-            guard !valid.isEmpty else { return [] }
-            unwritten.deleteRanges.append(contentsOf: valid)
-            noteUnwritten(highest: valid.map(\.upperBound).max()!)
-            for r in valid {
-                if r.count <= awaiting.count + inFlight.count {
-                    for s in r { awaiting[s] = nil; inFlight.remove(s) }
-                } else {
-                    awaiting = awaiting.filter { !r.contains($0.key) }
-                    inFlight = inFlight.filter { !r.contains($0) }
-                }
+            // What the receipt names and awaits one: the work is bounded by what awaits and what is in flight,
+            // whatever the ranges. A seq still in flight (a resend) is deleted once its PUBACK came.
+            receiptedInFlight.formUnion(Self.seqs(of: inFlight, where: inFlight.contains, in: ranges))
+            let hits = Self.seqs(of: awaiting.keys, where: { awaiting[$0] != nil }, in: ranges)
+            guard !hits.isEmpty else { return [] }
+            for s in hits { awaiting[s] = nil }
+            // In runs (one delete statement each); an exchange asked for may carry the ranges already there.
+            var runs: [ClosedRange<Int64>] = []
+            for s in hits {
+                if let last = runs.last, s == last.upperBound + 1 { runs[runs.count - 1] = last.lowerBound...s } else { runs.append(s...s) }
             }
-            // A receipted seq may also sit in the queue to be marked "awaiting": the delete comes first in the
-            // transaction, so marking it afterwards finds no row. Nothing more to do.
+            unwritten.deleteRanges.append(contentsOf: runs)
+            noteUnwritten(highest: hits.last!)
+            // A receipted seq may also sit in the queue to be marked "awaiting": that mark comes first in the
+            // transaction, so the delete finds it. Nothing more to do.
+            return []
+        case .receiptRefused:
+            refusedReceipts += 1
             return []
         case .awaitingAtStart(let seqs, let now):
             lastNow = now
@@ -289,6 +313,30 @@ public struct DeliveryMachine<Row: Deliverable> {
             stopping = true
             return []
         }
+    }
+
+    /// The seqs of `keys` (`isKey` tells one) that lie in one of `ranges` (any order, overlapping or not),
+    /// ascending. The cost is that of the smaller: the seqs the ranges name, or the keys.
+    static func seqs(of keys: some Collection<Int64>, where isKey: (Int64) -> Bool,
+                     in ranges: [ClosedRange<Int64>]) -> [Int64] {
+        guard !keys.isEmpty, !ranges.isEmpty else { return [] }
+        var named = 0
+        for r in ranges where named <= keys.count {
+            let width = UInt64(bitPattern: r.upperBound &- r.lowerBound)   // exact: lowerBound ≤ upperBound
+            named = width >= UInt64(keys.count) ? Int.max : named + Int(width) + 1
+        }
+        if named <= keys.count {
+            return Array(Set(ranges.lazy.flatMap { $0 }.filter(isKey))).sorted()
+        }
+        let ordered = ranges.sorted { $0.lowerBound < $1.lowerBound }
+        var hits: [Int64] = []
+        var r = 0
+        var reach = Int64.min   // the highest upper bound of the ranges that begin at or below the seq
+        for s in keys.sorted() {
+            while r < ordered.count && ordered[r].lowerBound <= s { reach = max(reach, ordered[r].upperBound); r += 1 }
+            if s <= reach { hits.append(s) }
+        }
+        return hits
     }
 
     /// The last `now` seen: PUBACKs carry no time, their receipt deadline counts from the turn they arrive in.

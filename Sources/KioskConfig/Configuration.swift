@@ -416,7 +416,7 @@ struct Reader {
             tls: bool("mqtt", "tls") ?? false,
             window: int("mqtt", "window", range: 1...65535) ?? 100,
             protocolVersion: int("mqtt", "protocol", range: 4...5, hint: "5 for MQTT 5 (falls back to 3.1.1), 4 for MQTT 3.1.1 only") ?? 5,
-            awaitReceipts: bool("mqtt", "await_receipts") ?? false,
+            awaitReceipts: bool("mqtt", "await_receipts") ?? true,
             receiptTimeoutSeconds: int("mqtt", "receipt_timeout_s", range: 5...86_400) ?? 60
         )
         func isSet(_ key: String) -> Bool {

@@ -5,6 +5,9 @@ import SQLite
 
 /// What the gateway reads and writes: the delivery side of the outbox.
 extension Outbox {
+    /// A row's `state` column.
+    typealias State = OutboxRowState
+
     /// A stored report on its way out: the payload is sent exactly as it was committed.
     public struct Pending: Sendable, Equatable, Deliverable {
         public var seq: Int64
@@ -14,13 +17,13 @@ extension Outbox {
         public var payload: String { String(decoding: payloadBytes, as: UTF8.self) }
     }
 
-    /// Puts every row an earlier version of the gateway left marked "in flight" (state 1) back to pending. The
+    /// Puts every row an earlier version of the gateway left marked in flight back to pending. The
     /// gateway no longer marks rows in flight (it keeps that in memory: every row not yet delivered is pending
     /// again when it starts), so this only matters for an outbox written by an earlier version. Returns how many.
     @discardableResult
     public func requeueInFlight() throws(OutboxError) -> Int {
         try write { () throws(SQLiteError) in
-            try db.statement("UPDATE reports SET state = 0 WHERE state = 1").run()
+            try db.statement("UPDATE reports SET state = \(State.pending.sql) WHERE state = \(State.inFlight.sql)").run()
             return db.changes
         }
     }
@@ -30,7 +33,7 @@ extension Outbox {
     @discardableResult
     public func requeueAwaitingReceipt() throws(OutboxError) -> Int {
         try write { () throws(SQLiteError) in
-            try db.statement("UPDATE reports SET state = 0 WHERE state = 3").run()
+            try db.statement("UPDATE reports SET state = \(State.pending.sql) WHERE state = \(State.awaitingReceipt.sql)").run()
             return db.changes
         }
     }
@@ -38,7 +41,7 @@ extension Outbox {
     /// The seqs of the rows "sent, awaiting receipt", oldest first (for the gateway's start).
     public func awaitingReceipt() throws(OutboxError) -> [Int64] {
         do {
-            let s = try db.statement("SELECT seq FROM reports WHERE state = 3 ORDER BY seq")
+            let s = try db.statement("SELECT seq FROM reports WHERE state = \(State.awaitingReceipt.sql) ORDER BY seq")
             defer { s.reset() }
             var seqs: [Int64] = []
             while try s.step() { seqs.append(s.int64(0)) }
@@ -48,9 +51,10 @@ extension Outbox {
         }
     }
 
-    /// The gateway's exchange of a loop turn (see `OutboxWork`): deletes what was delivered (a successful PUBACK,
-    /// or a collector's receipt), marks what awaits a receipt, puts back what waited too long, then takes up to
-    /// `takeLimit` pending reports after `takeAfter`, oldest first. All in one write transaction when there is
+    /// The gateway's exchange of a loop turn (see `OutboxWork`): marks what awaits a receipt, deletes what was
+    /// delivered (a collector's receipt deletes only rows awaiting one; a successful PUBACK only pending rows:
+    /// never a dead letter, and a receipt never a row that was not sent), puts back what waited too long, then
+    /// takes up to `takeLimit` pending reports after `takeAfter`, oldest first. All in one write transaction when there is
     /// something to write, which also records the highest seq taken so far (`gateway.sent_through`, what
     /// `stats().inFlight` counts from); a take alone writes nothing and needs no write lock.
     public func exchange(_ work: OutboxWork, at unixMillis: Int64) throws(OutboxError) -> [Pending] {
@@ -63,26 +67,21 @@ extension Outbox {
             }
         }
         return try write { () throws(SQLiteError) in
-            // Acknowledged seqs come mostly in runs (PUBACKs arrive in order): one statement a run. A run holds
-            // exactly the seqs named, since seq is the key.
-            let ranges = DeliveryReceipt.ranges(of: work.delete) + work.deleteRanges
-            if !ranges.isEmpty {
-                let r = try db.statement("DELETE FROM reports WHERE seq BETWEEN ? AND ?")
-                for range in ranges {
-                    r.bind(1, range.lowerBound)
-                    r.bind(2, range.upperBound)
-                    try r.run()
-                }
-            }
-            // State moves: 0 → 3 awaiting a receipt (a row taken stays pending in the table until then);
-            // 3 → 0 no receipt in time.
-            try move(work.awaitReceipt, from: 0, to: 3, sentAt: unixMillis)
-            try move(work.requeue, from: 3, to: 0)
+            // Pending → awaiting a receipt first (a row taken stays pending in the table until then), so that a
+            // receipt that came before this PUBACK was written finds its row.
+            try move(work.awaitReceipt, from: .pending, to: .awaitingReceipt, sentAt: unixMillis)
+            // Acknowledged seqs come mostly in runs (PUBACKs arrive in order): one statement a run. Each delete
+            // names the state it may take, whatever the range says.
+            let puback = DeliveryReceipt.ranges(of: work.delete)
+            try delete(puback, in: .pending)
+            try delete(work.deleteRanges, in: .awaitingReceipt)
+            // Awaiting a receipt → pending: none came in time.
+            try move(work.requeue, from: .awaitingReceipt, to: .pending)
             let rows = work.takeLimit > 0 ? try take(after: work.takeAfter, limit: work.takeLimit) : []
             let g = try db.statement("""
                 UPDATE gateway SET last_ack_at = coalesce(?, last_ack_at), sent_through = ?, updated_at = ? WHERE one = 1
                 """)
-            g.bind(1, ranges.isEmpty ? nil : unixMillis)
+            g.bind(1, puback.isEmpty && work.deleteRanges.isEmpty ? nil : unixMillis)
             g.bind(2, max(work.takeAfter, rows.last?.seq ?? 0))
             g.bind(3, unixMillis)
             try g.run()
@@ -93,7 +92,7 @@ extension Outbox {
     /// Up to `limit` pending reports after `afterSeq`, oldest first (a read; inside the caller's transaction,
     /// if any).
     private func take(after afterSeq: Int64, limit: Int) throws(SQLiteError) -> [Pending] {
-        let s = try db.statement("SELECT seq, id, payload FROM reports WHERE state = 0 AND seq > ? ORDER BY seq LIMIT ?")
+        let s = try db.statement("SELECT seq, id, payload FROM reports WHERE state = \(State.pending.sql) AND seq > ? ORDER BY seq LIMIT ?")
         defer { s.reset() }
         s.bind(1, afterSeq)
         s.bind(2, Int64(limit))
@@ -105,15 +104,26 @@ extension Outbox {
         return rows
     }
 
+    /// Deletes the rows of these seq ranges that are in `state` (the others are left alone).
+    private func delete(_ ranges: [ClosedRange<Int64>], in state: State) throws(SQLiteError) {
+        guard !ranges.isEmpty else { return }
+        let r = try db.statement("DELETE FROM reports WHERE seq BETWEEN ? AND ? AND state = \(state.sql)")
+        for range in ranges {
+            r.bind(1, range.lowerBound)
+            r.bind(2, range.upperBound)
+            try r.run()
+        }
+    }
+
     /// Moves rows that are in state `from` to state `to` (a row in another state by now is left alone).
-    private func move(_ seqs: [Int64], from: Int64, to: Int64, sentAt: Int64? = nil) throws(SQLiteError) {
+    private func move(_ seqs: [Int64], from: State, to: State, sentAt: Int64? = nil) throws(SQLiteError) {
         guard !seqs.isEmpty else { return }
         let q = try db.statement("UPDATE reports SET state = ?, sent_at = coalesce(?, sent_at) WHERE seq = ? AND state = ?")
         for seq in seqs {
-            q.bind(1, to)
+            q.bind(1, to.rawValue)
             q.bind(2, sentAt)
             q.bind(3, seq)
-            q.bind(4, from)
+            q.bind(4, from.rawValue)
             try q.run()
         }
     }
@@ -132,7 +142,7 @@ extension Outbox {
     /// retried automatically, and counted in status until staff deal with it (`requeueDeadLetters`).
     public func markDead(seq: Int64, reasonCode: Int, reason: String, at unixMillis: Int64) throws(OutboxError) {
         try write { () throws(SQLiteError) in
-            let s = try db.statement("UPDATE reports SET state = 2, dead_code = ?, dead_reason = ?, dead_at = ? WHERE seq = ?")
+            let s = try db.statement("UPDATE reports SET state = \(State.deadLetter.sql), dead_code = ?, dead_reason = ?, dead_at = ? WHERE seq = ?")
             s.bind(1, Int64(reasonCode))
             s.bind(2, reason)
             s.bind(3, unixMillis)
@@ -145,7 +155,7 @@ extension Outbox {
     @discardableResult
     public func requeueDeadLetters() throws(OutboxError) -> Int {
         try write { () throws(SQLiteError) in
-            try db.statement("UPDATE reports SET state = 0, dead_code = NULL, dead_reason = NULL, dead_at = NULL WHERE state = 2").run()
+            try db.statement("UPDATE reports SET state = \(State.pending.sql), dead_code = NULL, dead_reason = NULL, dead_at = NULL WHERE state = \(State.deadLetter.sql)").run()
             return db.changes
         }
     }
@@ -250,23 +260,23 @@ extension Outbox {
             return try db.readTransaction { () throws(SQLiteError) in
                 let s = try db.statement("""
                     SELECT
-                      (SELECT count(*) FROM reports WHERE state <> 2),
-                      (SELECT count(*) FROM reports WHERE state = 1),
-                      (SELECT stored_at FROM reports WHERE state <> 2 ORDER BY seq LIMIT 1),
-                      (SELECT count(*) FROM reports WHERE state = 2),
-                      (SELECT count(*) FROM reports WHERE state = 3)
+                      (SELECT count(*) FROM reports WHERE state <> \(State.deadLetter.sql)),
+                      (SELECT count(*) FROM reports WHERE state = \(State.inFlight.sql)),
+                      (SELECT stored_at FROM reports WHERE state <> \(State.deadLetter.sql) ORDER BY seq LIMIT 1),
+                      (SELECT count(*) FROM reports WHERE state = \(State.deadLetter.sql)),
+                      (SELECT count(*) FROM reports WHERE state = \(State.awaitingReceipt.sql))
                     """)
                 defer { s.reset() }
                 _ = try s.step()
                 var codes: [Int: Int] = [:]
-                let c = try db.statement("SELECT dead_code, count(*) FROM reports WHERE state = 2 GROUP BY dead_code")
+                let c = try db.statement("SELECT dead_code, count(*) FROM reports WHERE state = \(State.deadLetter.sql) GROUP BY dead_code")
                 defer { c.reset() }
                 while try c.step() { codes[Int(c.int64(0))] = Int(c.int64(1)) }
                 // In flight: what the connected gateway has taken and not yet written as delivered; plus rows an
-                // earlier version marked in flight (state 1).
+                // earlier version marked in flight.
                 var inFlight = Int(s.int64(1))
                 if let g = gatewayState(), g.broker == .connected, g.isGatewayRunning, let through = g.sentThrough {
-                    let f = try db.statement("SELECT count(*) FROM reports WHERE state = 0 AND seq <= ?")
+                    let f = try db.statement("SELECT count(*) FROM reports WHERE state = \(State.pending.sql) AND seq <= ?")
                     defer { f.reset() }
                     f.bind(1, through)
                     if try f.step() { inFlight += Int(f.int64(0)) }

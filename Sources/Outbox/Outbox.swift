@@ -247,7 +247,7 @@ public final class Outbox {
                 // is it worth counting them (a scan of the index, long after days without a broker).
                 let span = Int(try db.scalar("SELECT coalesce((SELECT max(seq) FROM reports) - (SELECT min(seq) FROM reports) + 1, 0)") ?? 0)
                 if span + drafts.count > maxPending {
-                    let pending = Int(try db.scalar("SELECT count(*) FROM reports WHERE state <> 2") ?? 0)
+                    let pending = Int(try db.scalar("SELECT count(*) FROM reports WHERE state <> \(State.deadLetter.sql)") ?? 0)
                     if pending + drafts.count > maxPending {
                         return .failure(.full(maxPending: maxPending, pending: pending))
                     }
@@ -263,7 +263,7 @@ public final class Outbox {
                 if case .group(let g) = try currentAgeGroup() { fixedAge = g }
                 let (ms, offset) = clock.now()
                 let submittedAt = RFC3339.format(unixMillis: ms, utcOffsetSeconds: offset)
-                let insert = try db.statement("INSERT INTO reports (seq, id, stored_at, payload) VALUES (?, ?, ?, ?)")
+                let insert = try db.statement("INSERT INTO reports (seq, id, stored_at, payload, state) VALUES (?, ?, ?, ?, \(State.pending.sql))")
                 var receipts: [Receipt] = []
                 receipts.reserveCapacity(drafts.count)
                 for (i, draft) in drafts.enumerated() {

@@ -7,7 +7,7 @@ extension Outbox {
     /// reached the centre.
     public func purgeDeadLetters(refusedBefore unixMillis: Int64) throws(OutboxError) -> Int {
         try write { () throws(SQLiteError) in
-            let s = try db.statement("DELETE FROM reports WHERE state = 2 AND dead_at < ?")
+            let s = try db.statement("DELETE FROM reports WHERE state = \(State.deadLetter.sql) AND dead_at < ?")
             s.bind(1, unixMillis)
             try s.run()
             return db.changes

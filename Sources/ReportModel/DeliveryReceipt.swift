@@ -46,13 +46,20 @@ public struct DeliveryReceipt: Sendable, Equatable {
         return w.output
     }
 
+    /// The most seqs one receipt may name, over all its ranges: a collector's receipt names what one commit
+    /// holds of a kiosk's reports (a few thousand at most). A receipt beyond this is refused.
+    public static let maxSeqs: Int64 = 65_536
+    /// The most ranges one receipt may hold.
+    public static let maxRanges = 4_096
+
     /// Why a receipt payload was not used.
     public struct DecodingError: Error, Equatable, Sendable, CustomStringConvertible {
         public var reason: String
         public var description: String { reason }
     }
 
-    /// Reads a receipt payload, strictly: the schema, a kiosk, and ranges of positive seqs with from ≤ to.
+    /// Reads a receipt payload, strictly: the schema, a kiosk, and ascending, non-overlapping ranges of positive
+    /// seqs with from ≤ to, at most `maxRanges` of them naming at most `maxSeqs` seqs together.
     public static func decode(_ payload: UnsafeRawBufferPointer) throws(DecodingError) -> DeliveryReceipt {
         guard payload.count <= 1 << 20 else { throw DecodingError(reason: "a receipt of \(payload.count) bytes is too large") }
         let v: JSONValue
@@ -62,11 +69,19 @@ public struct DeliveryReceipt: Sendable, Equatable {
         }
         guard let kiosk = v["kiosk"]?.string else { throw DecodingError(reason: "kiosk is missing") }
         guard let list = v["seqs"]?.array else { throw DecodingError(reason: "seqs is not a list") }
+        guard list.count <= maxRanges else { throw DecodingError(reason: "seqs holds \(list.count) ranges, more than \(maxRanges) ranges") }
         var ranges: [ClosedRange<Int64>] = []
+        var named: Int64 = 0
         for item in list {
             guard let pair = item.array, pair.count == 2, let from = pair[0].int, let to = pair[1].int, from >= 1, from <= to else {
                 throw DecodingError(reason: "seqs must hold [from, to] pairs of seqs, 1 ≤ from ≤ to")
             }
+            if let last = ranges.last, from <= last.upperBound {
+                throw DecodingError(reason: "seqs must hold ascending ranges that do not overlap ([\(from), \(to)] after [\(last.lowerBound), \(last.upperBound)])")
+            }
+            // Neither overflows: from ≥ 1, and what the earlier ranges named is below from.
+            named += to - from + 1
+            guard named <= maxSeqs else { throw DecodingError(reason: "seqs names more than \(maxSeqs) seqs") }
             ranges.append(from...to)
         }
         return DeliveryReceipt(kiosk: kiosk, seqs: ranges, at: v["at"]?.string ?? "")

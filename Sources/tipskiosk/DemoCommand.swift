@@ -188,8 +188,6 @@ struct DemoCommand: ParsableCommand {
         topic_prefix = "lagesbild/v1"
         qos = 1
         keepalive_s = 30
-
-        await_receipts = true
         receipt_timeout_s = 10
 
         [prompt]

@@ -8,9 +8,9 @@ struct Row: Deliverable, Equatable {
 /// Drives a machine as the gateway would, recording what it asks for.
 struct Driver {
     var machine: DeliveryMachine<Row>
-    /// What the outbox holds: seq → state (0 pending, 2 dead letter, 3 awaiting receipt). A row taken stays
+    /// What the outbox holds: seq → state. A row taken stays
     /// pending: which rows are in flight is the machine's memory.
-    var outbox: [Int64: Int] = [:]
+    var outbox: [Int64: OutboxRowState] = [:]
     var published: [Int64] = []
     /// Published on this connection and not yet acknowledged (by `ackAll`).
     var unacked: [Int64] = []
@@ -18,6 +18,8 @@ struct Driver {
     var exchanges = 0
     var writes = 0
     var deleted: [Int64] = []
+    /// The receipt ranges the outbox was asked to delete.
+    var receiptRanges: [ClosedRange<Int64>] = []
     var dead: [Int64] = []
     var statusChanges = 0
     var failNextExchange = false
@@ -25,7 +27,7 @@ struct Driver {
     init(receipts: DeliveryMachine<Row>.Settings.Receipts? = nil, stored: ClosedRange<Int64>? = nil,
          flushDelay: Double = 0.05, flushLimit: Int = 512) {
         machine = DeliveryMachine(settings: .init(receipts: receipts, flushDelay: flushDelay, flushLimit: flushLimit))
-        if let stored { for s in stored { outbox[s] = 0 } }
+        if let stored { for s in stored { outbox[s] = .pending } }
     }
 
     mutating func send(_ event: DeliveryEvent<Row>) {
@@ -44,14 +46,19 @@ struct Driver {
             }
             exchanges += 1
             if work.hasWrites { writes += 1 }
-            for s in work.delete { outbox[s] = nil; deleted.append(s) }
-            for r in work.deleteRanges { for s in r where outbox[s] != nil { outbox[s] = nil; deleted.append(s) } }
-            for s in work.awaitReceipt where outbox[s] == 0 { outbox[s] = 3 }
-            for s in work.requeue where outbox[s] == 3 { outbox[s] = 0 }
-            let taken = outbox.filter { $0.value == 0 && $0.key > work.takeAfter }.map(\.key).sorted().prefix(work.takeLimit)
+            // In the outbox's order, with its state filters: a receipt deletes only rows awaiting one, a
+            // PUBACK only pending rows.
+            for s in work.awaitReceipt where outbox[s] == .pending { outbox[s] = .awaitingReceipt }
+            receiptRanges += work.deleteRanges
+            for r in work.deleteRanges {
+                for (s, state) in outbox where r.contains(s) && state == .awaitingReceipt { outbox[s] = nil; deleted.append(s) }
+            }
+            for s in work.delete where outbox[s] == .pending { outbox[s] = nil; deleted.append(s) }
+            for s in work.requeue where outbox[s] == .awaitingReceipt { outbox[s] = .pending }
+            let taken = outbox.filter { $0.value == .pending && $0.key > work.takeAfter }.map(\.key).sorted().prefix(work.takeLimit)
             send(.exchanged(taken: taken.map(Row.init)))
         case .publish(let row): published.append(row.seq); unacked.append(row.seq)
-        case .deadLetter(let seq, _): dead.append(seq); outbox[seq] = 2
+        case .deadLetter(let seq, _): dead.append(seq); outbox[seq] = .deadLetter
         case .refusedForNow: break
         case .statusChanged: statusChanges += 1
         }
@@ -62,7 +69,7 @@ struct Driver {
         for s in unacked { send(.puback(seq: s, reasonCode: code)) }
     }
 
-    func state(_ s: Int) -> [Int64] { outbox.filter { $0.value == s }.map(\.key).sorted() }
+    func state(_ s: OutboxRowState) -> [Int64] { outbox.filter { $0.value == s }.map(\.key).sorted() }
 }
 
 @Suite("DeliveryMachine: events in, effects out, no broker")
@@ -72,7 +79,7 @@ struct DeliveryMachineTests {
         var d = Driver(stored: 1...5)
         d.send(.turn(now: 0))
         #expect(d.published.isEmpty)
-        #expect(d.state(0) == [1, 2, 3, 4, 5])
+        #expect(d.state(.pending) == [1, 2, 3, 4, 5])
     }
 
     @Test("A window of reports goes out oldest first; a PUBACK deletes; the next take starts above the last")
@@ -145,7 +152,7 @@ struct DeliveryMachineTests {
         var asked = 0
         for effect in d.machine.handle(.turn(now: 0)) { if case .exchange = effect { asked += 1 } }
         #expect(asked == 0)
-        d.outbox[3] = 0
+        d.outbox[3] = .pending
         d.send(.newReports)
         d.send(.turn(now: 0))
         #expect(d.published == [1, 2, 3])
@@ -185,12 +192,12 @@ struct DeliveryMachineTests {
         d.ackAll()
         d.send(.turn(now: 1))
         #expect(d.deleted.isEmpty)
-        #expect(d.state(3) == [1, 2, 3, 4])
+        #expect(d.state(.awaitingReceipt) == [1, 2, 3, 4])
         #expect(d.machine.awaitingCount == 4)
         d.send(.receipt(seqs: [1...2, 4...4], now: 2))
         d.send(.turn(now: 2))
         #expect(d.deleted.sorted() == [1, 2, 4])
-        #expect(d.state(3) == [3])
+        #expect(d.state(.awaitingReceipt) == [3])
         #expect(d.machine.awaitingCount == 1)
     }
 
@@ -211,28 +218,78 @@ struct DeliveryMachineTests {
         d.send(.turn(now: 61))
         #expect(d.published == [1, 2, 3, 1, 2, 3])
         d.send(.receipt(seqs: [1...3], now: 62))
-        d.send(.turn(now: 62))
+        d.send(.turn(now: 63))
+        #expect(d.state(.pending) == [2, 3], "resends in flight: deleted once their PUBACK came, not before")
+        #expect(d.machine.inFlightCount == 2 && d.machine.awaitingCount == 0)
+        d.ackAll()
+        d.send(.turn(now: 64))
         #expect(d.outbox.isEmpty)
         #expect(d.machine.inFlightCount == 0 && d.machine.awaitingCount == 0)
-        // The late PUBACKs of the resends change nothing.
-        d.send(.puback(seq: 2, reasonCode: 0))
-        d.send(.turn(now: 63))
-        #expect(d.outbox.isEmpty)
+        #expect(d.machine.nextDeadline == nil, "nothing waits for a second receipt")
     }
 
-    @Test("A receipt for a seq the machine never saw still deletes it (the centre has it)")
+    @Test("A receipt for a seq that does not await one deletes nothing: a row never sent stays")
     func receiptForUnknown() {
         var d = Driver(receipts: .init(timeout: 60), stored: 1...3)
         d.send(.receipt(seqs: [2...2], now: 0))
         d.send(.turn(now: 0))
-        #expect(d.state(0) == [1, 3])
+        #expect(d.state(.pending) == [1, 2, 3])
+        #expect(d.receiptRanges.isEmpty)
+    }
+
+    @Test("A forged receipt naming every seq deletes only what awaits a receipt; what is in flight stays in flight (issue 22, attack 4)")
+    func forgedReceipt() {
+        var d = Driver(receipts: .init(timeout: 60), stored: 1...6)
+        d.send(.linkUp(window: 2))
+        d.send(.turn(now: 0))            // 1, 2 go out
+        d.ackAll()
+        d.send(.turn(now: 0))            // 1, 2 awaiting; 3, 4 go out
+        #expect(d.published == [1, 2, 3, 4])
+        d.outbox[6] = .deadLetter
+        d.send(.receipt(seqs: [1...Int64.max], now: 1))
+        d.send(.turn(now: 2))
+        #expect(d.receiptRanges == [1...2], "the outbox is asked to delete only the seqs that await a receipt")
+        #expect(d.deleted.sorted() == [1, 2])
+        #expect(d.machine.inFlightCount == 2, "3 and 4 still wait for their PUBACK")
+        #expect(d.state(.pending) == [3, 4, 5])
+        #expect(d.state(.deadLetter) == [6])
+    }
+
+    @Test("A refused receipt is counted and deletes nothing")
+    func refusedReceiptIsCounted() {
+        var d = Driver(receipts: .init(timeout: 60), stored: 1...2)
+        d.send(.linkUp(window: 2))
+        d.send(.turn(now: 0))
+        d.ackAll()
+        d.send(.receiptRefused)
+        d.send(.receiptRefused)
+        d.send(.turn(now: 1))
+        #expect(d.machine.refusedReceipts == 2)
+        #expect(d.state(.awaitingReceipt) == [1, 2])
+    }
+
+    @Test("Receipts with huge or overlapping ranges cost no more than what awaits, and crash nothing")
+    func hugeReceiptRanges() {
+        var d = Driver(receipts: .init(timeout: 60), stored: 1...3)
+        d.send(.linkUp(window: 1))
+        d.send(.turn(now: 0))
+        d.ackAll()
+        d.send(.receipt(seqs: [1...Int64.max, 1...Int64.max, Int64.max...Int64.max], now: 0))
+        #expect(d.machine.unwrittenCount <= 2)
+        d.send(.turn(now: 1))
+        #expect(d.state(.pending) == [2, 3])
+        d.send(.receipt(seqs: [Int64.min...Int64.max, 2...2], now: 1))
+        #expect(d.machine.unwrittenCount == 0)
+        d.send(.turn(now: 2))
+        #expect(d.receiptRanges == [1...1])
+        #expect(d.state(.pending) == [2, 3])
     }
 
     @Test("Rows awaiting at start get a full timeout, then go out again")
     func awaitingAtStart() {
         var d = Driver(receipts: .init(timeout: 10), stored: 1...2)
-        d.outbox[1] = 3
-        d.outbox[2] = 3
+        d.outbox[1] = .awaitingReceipt
+        d.outbox[2] = .awaitingReceipt
         d.send(.awaitingAtStart(seqs: [1, 2], now: 100))
         d.send(.linkUp(window: 10))
         d.send(.turn(now: 105))
@@ -262,7 +319,7 @@ struct DeliveryMachineTests {
         var d = Driver(receipts: .init(timeout: 60), stored: 1...2)
         d.send(.receipt(seqs: [-5...0], now: 0))
         d.send(.turn(now: 0))
-        #expect(d.state(0) == [1, 2])
+        #expect(d.state(.pending) == [1, 2])
     }
 }
 
@@ -279,7 +336,7 @@ struct RefusalTests {
         d.send(.turn(now: 0.1))
         #expect(d.dead.isEmpty, "0x97 is not a dead letter")
         #expect(d.deleted == [2])
-        #expect(d.state(0) == [1, 3], "back in the queue")
+        #expect(d.state(.pending) == [1, 3], "back in the queue")
         #expect(d.machine.nextDeadline != nil)
         d.send(.turn(now: 0.5))
         #expect(d.published == [1, 2, 3], "paused")
@@ -301,7 +358,7 @@ struct RefusalTests {
         d.send(.puback(seq: 2, reasonCode: 0x80))
         d.send(.turn(now: 0))
         #expect(d.dead == [1])
-        #expect(d.state(0) == [2])
+        #expect(d.state(.pending) == [2])
     }
 }
 

@@ -51,6 +51,14 @@ import TestSupport
         #expect(c.mqtt.tls == false)
         #expect(c.warnings.isEmpty)
         #expect(c.topics.status(kiosk: c.kiosk.id) == "lagesbild/v1/status/gotene-ungdomsgarden-1")
+        #expect(c.mqtt.awaitReceipts, "the example keeps the default: receipts on")
+    }
+
+    @Test("Receipts are on unless a site turns them off (issue 22)")
+    func receiptsOnByDefault() throws {
+        let base = "[kiosk]\nid = \"k\"\nsite = \"s\"\n[mqtt]\n"
+        #expect(try Configuration.parse(text: base, path: "t.toml", checkFiles: false).mqtt.awaitReceipts)
+        #expect(try Configuration.parse(text: base + "await_receipts = false\n", path: "t.toml", checkFiles: false).mqtt.awaitReceipts == false)
     }
 
     @Test func errorsNameFileLineAndKey() {

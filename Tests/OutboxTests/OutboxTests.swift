@@ -107,6 +107,38 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
         #expect(try o.stats().deadLetters == 1)
     }
 
+    @Test("A receipt deletes only rows awaiting a receipt: never a pending row, never a dead letter (issue 22, attack 4)")
+    func aForgedReceiptDeletesNothingUnsent() throws {
+        let dir = TempDir()
+        let o = try open(dir, role: .gateway)
+        try o.store((0..<8).map(draft))
+        // 1–3 sent and PUBACKed (awaiting the collector's receipt), 4 a dead letter, 5–8 never sent.
+        _ = try o.exchange(OutboxWork(awaitReceipt: [1, 2, 3]), at: 1)
+        try o.markDead(seq: 4, reasonCode: 0x87, reason: "not authorized", at: 1)
+        #expect(try o.stats().awaitingReceipt == 3)
+        // `{"seqs":[[1,9223372036854775807]]}` on the kiosk's receipt topic.
+        _ = try o.exchange(OutboxWork(deleteRanges: [1...Int64.max]), at: 2)
+        let s = try o.stats()
+        #expect(s.awaitingReceipt == 0, "what awaited a receipt is gone: the centre may well have it")
+        #expect(s.deadLetters == 1, "a dead letter is not the centre's to delete")
+        #expect(try o.takePending(after: 0, limit: 10).map(\.seq) == [5, 6, 7, 8], "rows never sent stay")
+        // A PUBACK (receipts off) deletes only a pending row, never a dead letter.
+        _ = try o.exchange(OutboxWork(delete: [4, 5]), at: 3)
+        #expect(try o.stats().deadLetters == 1)
+        #expect(try o.takePending(after: 0, limit: 10).map(\.seq) == [6, 7, 8])
+    }
+
+    @Test("A receipt for a row whose PUBACK is written in the same exchange deletes it")
+    func receiptInTheSameExchangeAsItsPuback() throws {
+        let dir = TempDir()
+        let o = try open(dir, role: .gateway)
+        try o.store((0..<3).map(draft))
+        _ = try o.exchange(OutboxWork(deleteRanges: [1...2], awaitReceipt: [1, 2]), at: 1)
+        let s = try o.stats()
+        #expect(s.awaitingReceipt == 0)
+        #expect(s.pending == 1)
+    }
+
     @Test("checkpointIfDue copies the WAL once every storesPerCheckpoint stores, and never in between")
     func checkpointEveryHundredStores() throws {
         let dir = TempDir()
@@ -143,7 +175,7 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
             try o.store((0..<4).map(draft))
             #expect(try o.takePending(after: 0, limit: 2).map(\.seq) == [1, 2])
             #expect(try o.stats().inFlight == 0, "taking writes nothing")
-            try o.db.execute("UPDATE reports SET state = 1 WHERE seq <= 2")   // as a gateway before migration 3 did
+            try o.db.execute("UPDATE reports SET state = \(OutboxRowState.inFlight.sql) WHERE seq <= 2")   // as a gateway before migration 3 did
             #expect(try o.stats().inFlight == 2)
         }
         let g = try open(dir, role: .gateway)
@@ -223,7 +255,8 @@ func open(_ dir: TempDir, maxPending: Int = 1_000_000, role: Outbox.Role = .stor
         for f in [old, old + "-wal", recent] { _ = FileManager.default.createFile(atPath: f, contents: Data("x".utf8)) }
         // Two dead letters: one refused 40 days ago, one yesterday.
         let db = dir.file("outbox.sqlite")
-        _ = try runProcess("/usr/bin/sqlite3", [db, "UPDATE reports SET state = 2, dead_code = 135, dead_at = \(now - 40 * 86_400_000) WHERE seq = 1; UPDATE reports SET state = 2, dead_code = 135, dead_at = \(now - 86_400_000) WHERE seq = 2;"])
+        let dead = OutboxRowState.deadLetter.sql
+        _ = try runProcess("/usr/bin/sqlite3", [db, "UPDATE reports SET state = \(dead), dead_code = 135, dead_at = \(now - 40 * 86_400_000) WHERE seq = 1; UPDATE reports SET state = \(dead), dead_code = 135, dead_at = \(now - 86_400_000) WHERE seq = 2;"])
         let r = try tipskiosk(["purge", "--config", config])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("deleted 1 damaged copy and 1 dead letter(s) older than 30 days"), "\(r.stdout)")

@@ -124,6 +124,30 @@ import Testing
         let newer = #"{"schema":"lagesbild.receipt.v1.1","kiosk":"k","seqs":[[1,2]],"extra":true}"#
         #expect((try? Array(newer.utf8).withUnsafeBytes { try DeliveryReceipt.decode($0) })?.seqs == [1...2])
     }
+
+    @Test("A receipt naming more seqs or ranges than a commit can hold, or ranges out of order, is refused plainly (issue 22, attack 4)")
+    func refusesUnboundedReceipts() {
+        func reason(_ seqs: String) -> String? {
+            let text = #"{"schema":"lagesbild.receipt.v1","kiosk":"k","seqs":"# + seqs + "}"
+            do {
+                _ = try Array(text.utf8).withUnsafeBytes { try DeliveryReceipt.decode($0) }
+                return nil
+            } catch let e as DeliveryReceipt.DecodingError {
+                return e.reason
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(reason("[[1,9223372036854775807]]")?.contains("more than \(DeliveryReceipt.maxSeqs) seqs") == true)
+        #expect(reason("[[1,\(DeliveryReceipt.maxSeqs)]]") == nil, "a receipt of the most seqs allowed is taken")
+        #expect(reason("[[1,\(DeliveryReceipt.maxSeqs + 1)]]") != nil)
+        #expect(reason("[[1,40000],[40001,80000]]") != nil, "the bound is over all ranges together")
+        #expect(reason("[[1,2],[3,9223372036854775807]]") != nil)
+        #expect(reason("[[5,6],[1,2]]")?.contains("ascending") == true)
+        #expect(reason("[[1,5],[5,6]]")?.contains("ascending") == true, "overlapping")
+        let many = (0...DeliveryReceipt.maxRanges).map { "[\(2 * $0 + 1),\(2 * $0 + 1)]" }.joined(separator: ",")
+        #expect(reason("[" + many + "]")?.contains("more than \(DeliveryReceipt.maxRanges) ranges") == true)
+    }
 }
 
 @Suite struct RFC3339ParseTests {

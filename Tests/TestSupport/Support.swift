@@ -66,7 +66,9 @@ public func writeCentralConfig(in dir: TempDir, port: Int, clientID: String = "t
     return path
 }
 
-/// Writes a kiosk configuration for tests: an outbox in `dir`, a broker on `port`, and any extra lines.
+/// Writes a kiosk configuration for tests: an outbox in `dir`, a broker on `port`, and any extra lines. Receipts
+/// are off (`await_receipts = false`, written out) unless the extra lines set `await_receipts`: a kiosk with
+/// receipts on needs a collector answering, and most tests have a broker and a subscriber only.
 @discardableResult
 public func writeTestConfig(in dir: TempDir, kiosk: String = "test-kiosk-1", port: Int = 1883,
                             maxPending: Int = 100_000, extraKiosk: String = "", extraMQTT: String = "",
@@ -90,6 +92,7 @@ public func writeTestConfig(in dir: TempDir, kiosk: String = "test-kiosk-1", por
         topic_prefix = "lagesbild/v1"
         qos = 1
         keepalive_s = 5
+        \((extraMQTT + extra).contains("await_receipts") ? "" : "await_receipts = false")
         \(extraMQTT)
         \(extra)
         """
