@@ -91,12 +91,14 @@ extension Gateway: BrokerSessionDelegate {
         do {
             let receipt = try DeliveryReceipt.decode(payload)
             guard receipt.kiosk == config.kiosk.id else {
-                Log.warning("ignored a receipt for kiosk \(TextCleaner.clean(receipt.kiosk, allowNewlines: false)) on \(topic)")
+                deliver(.receiptRefused)
+                Log.warning("ignored a receipt for kiosk \(TextCleaner.clean(receipt.kiosk, allowNewlines: false)) on \(topic) (\(machine.refusedReceipts) refused since the start)")
                 return
             }
             deliver(.receipt(seqs: receipt.seqs, now: monotonicSeconds()))
         } catch {
-            Log.warning("ignored a receipt on \(topic) that is not valid: \(error)")
+            deliver(.receiptRefused)
+            Log.warning("ignored a receipt on \(topic) that is not valid: \(error) (\(machine.refusedReceipts) refused since the start)")
         }
     }
 }
