@@ -14,7 +14,7 @@ public final class CentralStore {
     /// What arrives in one loop turn of the collector, committed together.
     public struct Batch: Sendable {
         public var reports: [ReceivedReport] = []
-        public var statuses: [KioskStatus] = []
+        public var statuses: [ReceivedStatus] = []
         public var rejects: [Reject] = []
         public init() {}
         public var isEmpty: Bool { reports.isEmpty && statuses.isEmpty && rejects.isEmpty }
@@ -42,53 +42,6 @@ public final class CentralStore {
         }
         /// The kiosk whose topic it came on (the topic's last level): the daily quota counts it against that kiosk.
         public var kiosk: String { topic.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? topic }
-    }
-
-    /// A kiosk's retained status (docs/CONTRACT.md §4.2), as far as the centre uses it; the payload is kept whole.
-    public struct KioskStatus: Sendable, Equatable {
-        public var kiosk: String
-        public var state: String?
-        public var pending: Int64?
-        public var deadLetters: Int64?
-        public var awaitingReceipt: Int64?
-        public var lastSeq: Int64?
-        public var version: String?
-        public var payload: String
-
-        public init(kiosk: String, state: String?, pending: Int64?, deadLetters: Int64?, awaitingReceipt: Int64?,
-                    lastSeq: Int64?, version: String?, payload: String) {
-            self.kiosk = kiosk
-            self.state = state
-            self.pending = pending
-            self.deadLetters = deadLetters
-            self.awaitingReceipt = awaitingReceipt
-            self.lastSeq = lastSeq
-            self.version = version
-            self.payload = payload
-        }
-
-        /// Reads a status payload from `{prefix}/status/{kiosk}`; nil with the reason when it is not one.
-        public static func decode(_ payload: UnsafeRawBufferPointer, topicKiosk: String) -> Result<KioskStatus, ReceivedReport.Rejection> {
-            guard payload.count <= 16 * 1024 else { return .failure(.init("too large for a status: \(payload.count) bytes")) }
-            let v: JSONValue
-            do { v = try JSONParser.parse(payload) } catch { return .failure(.init(error.description)) }
-            guard case .object = v else { return .failure(.init("not a JSON object")) }
-            if let k = v["kiosk"]?.string, k != topicKiosk {
-                return .failure(.init("kiosk: \"\(TextCleaner.prefix(TextCleaner.line(k), scalars: 40))\" does not match the topic's kiosk"))
-            }
-            // Every number bounded (IntakePolicy): a status out of range is refused whole, the last good one stays.
-            var numbers: [String: Int64] = [:]
-            for key in ["pending", "dead_letters", "awaiting_receipt", "last_seq"] {
-                switch IntakePolicy.statusNumber(v[key], key: key) {
-                case .failure(let why): return .failure(why)
-                case .success(let n): numbers[key] = n
-                }
-            }
-            return .success(KioskStatus(kiosk: topicKiosk, state: v["state"]?.string, pending: numbers["pending"],
-                                        deadLetters: numbers["dead_letters"], awaitingReceipt: numbers["awaiting_receipt"],
-                                        lastSeq: numbers["last_seq"], version: v["version"]?.string,
-                                        payload: String(decoding: payload, as: UTF8.self)))
-        }
     }
 
     public let path: String

@@ -18,10 +18,6 @@ public struct IntakePolicy: Sendable, Equatable {
     /// little fast is fine; one in the year 9999 would never be pruned).
     public static let maxFutureMillis: Int64 = 86_400_000
 
-    /// The largest count a status may carry in `pending`, `dead_letters` and `awaiting_receipt`: far more than
-    /// any kiosk's outbox holds, and small enough that the sum over any fleet cannot overflow.
-    public static let maxStatusCount: Int64 = 1_000_000_000
-
     public init(dailyQuota: Int = defaultDailyQuota) {
         self.dailyQuota = dailyQuota
     }
@@ -41,15 +37,4 @@ public struct IntakePolicy: Sendable, Equatable {
 
     /// Whether one more payload of a kiosk that has `used` of its quota today may be stored.
     public func allows(used: Int) -> Bool { used < dailyQuota }
-
-    /// A status number (`pending`, `dead_letters`, `awaiting_receipt`, `last_seq`) checked against its bound:
-    /// nil when the key is absent or null, the number when it is a whole number in range, else why not.
-    public static func statusNumber(_ value: JSONValue?, key: String) -> Result<Int64?, ReceivedReport.Rejection> {
-        guard let value, !value.isNull else { return .success(nil) }
-        let limit = key == "last_seq" ? ReceivedReport.maxSeq : maxStatusCount
-        guard let n = value.int, (0...limit).contains(n) else {
-            return .failure(.init("\(key): is not a whole number from 0 to \(limit)"))
-        }
-        return .success(n)
-    }
 }

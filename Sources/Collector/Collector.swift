@@ -239,7 +239,7 @@ public final class Collector: ServiceLoopBody, BrokerSessionDelegate {
             }
         case .status(let kiosk)?:
             guard payload.count > 0 else { return }  // a cleared retained status
-            switch CentralStore.KioskStatus.decode(payload, topicKiosk: kiosk) {
+            switch ReceivedStatus.decode(payload, topicKiosk: kiosk) {
             case .success(let s): batch.statuses.append(s)
             case .failure(let e): reject(topic: topic, reason: "status: " + e.reason, payload: payload)
             }

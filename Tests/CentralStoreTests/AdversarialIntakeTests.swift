@@ -20,8 +20,8 @@ import TestSupport
         Array(json.utf8).withUnsafeBytes { buffer in Result { () throws(ReceivedReport.Rejection) in try ReceivedReport.decode(buffer, topicKiosk: kiosk) } }
     }
 
-    static func status(_ json: String, kiosk: String = "k-1") -> Result<CentralStore.KioskStatus, ReceivedReport.Rejection> {
-        Array(json.utf8).withUnsafeBytes { CentralStore.KioskStatus.decode($0, topicKiosk: kiosk) }
+    static func status(_ json: String, kiosk: String = "k-1") -> Result<ReceivedStatus, ReceivedReport.Rejection> {
+        Array(json.utf8).withUnsafeBytes { ReceivedStatus.decode($0, topicKiosk: kiosk) }
     }
 
     // MARK: 1 Crash loop
@@ -63,7 +63,7 @@ import TestSupport
         _ = dir
         var b = CentralStore.Batch()
         b.statuses = ["k-1", "k-2"].map {
-            CentralStore.KioskStatus(kiosk: $0, state: "online", pending: Int64.max, deadLetters: Int64.max,
+            ReceivedStatus(kiosk: $0, state: "online", pending: Int64.max, deadLetters: Int64.max,
                                      awaitingReceipt: Int64.max, lastSeq: Int64.max, version: nil, payload: "{}")
         }
         _ = try store.commit(b, at: Self.t0)
@@ -76,7 +76,7 @@ import TestSupport
         _ = PictureRenderer.renderJSON(p)
 
         // The kiosk's next honest status wins: its last_seq comes down, and the giant gap closes.
-        b.statuses = [CentralStore.KioskStatus(kiosk: "k-1", state: "online", pending: 0, deadLetters: 0, awaitingReceipt: 0,
+        b.statuses = [ReceivedStatus(kiosk: "k-1", state: "online", pending: 0, deadLetters: 0, awaitingReceipt: 0,
                                                lastSeq: 3, version: nil, payload: "{}")]
         _ = try store.commit(b, at: Self.t0)
         #expect(try store.gaps().first { $0.kiosk == "k-1" } == .init(kiosk: "k-1", from: 1, to: 3))
@@ -193,7 +193,7 @@ import TestSupport
         r.source = "saw" + evil
         r.masked = ["phone" + evil]
         var b = CentralStoreTests.batch([r])
-        b.statuses = [CentralStore.KioskStatus(kiosk: kiosk, state: "online" + evil, pending: 0, deadLetters: 1, awaitingReceipt: 0,
+        b.statuses = [ReceivedStatus(kiosk: kiosk, state: "online" + evil, pending: 0, deadLetters: 1, awaitingReceipt: 0,
                                                lastSeq: 3, version: "0.2" + evil, payload: "{}")]
         _ = try store.commit(b, at: Self.t0)
         let period = Picture.Period(since: Self.t0 - 14 * Self.day, until: Self.t0 + 1, utcOffsetSeconds: 0)

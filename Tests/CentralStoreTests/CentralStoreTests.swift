@@ -60,7 +60,7 @@ import TestSupport
         #expect(try store.gaps() == [.init(kiosk: "k-1", from: 10, to: 11)])
         // A status naming a later last seq opens a gap at the end; a first seq above 1 one at the start.
         var b = CentralStore.Batch()
-        b.statuses = [CentralStore.KioskStatus(kiosk: "k-1", state: "online", pending: 0, deadLetters: 2, awaitingReceipt: 0,
+        b.statuses = [ReceivedStatus(kiosk: "k-1", state: "online", pending: 0, deadLetters: 2, awaitingReceipt: 0,
                                                lastSeq: 15, version: "0.2.0", payload: "{}")]
         b.reports = [Self.report(kiosk: "k-2", seq: 5, at: Self.t0)]
         _ = try store.commit(b, at: Self.t0)
@@ -88,7 +88,7 @@ import TestSupport
         add(3, daysAgo: 40, category: "drugs", place: "Parken")        // before both
         _ = try store.commit(Self.batch(reports), at: Self.t0)
         var b = CentralStore.Batch()
-        b.statuses = [CentralStore.KioskStatus(kiosk: "k-1", state: "online", pending: 0, deadLetters: 1, awaitingReceipt: 0,
+        b.statuses = [ReceivedStatus(kiosk: "k-1", state: "online", pending: 0, deadLetters: 1, awaitingReceipt: 0,
                                                lastSeq: seq, version: nil, payload: "{}")]
         _ = try store.commit(b, at: Self.t0 - 30 * 3_600_000)   // its last status: 30 hours ago
 
