@@ -167,6 +167,11 @@ struct DemoCommand: ParsableCommand {
         print("demo ended.")
     }
 
+    /// The demo kiosk's quick-pick places, which its centre knows too (`[central] places`: the shareable
+    /// lägesbild names them however few reports they have).
+    static let places = ["Ungdomsgården", "Centrum", "Busstationen", "Skolan"]
+    static var placesTOML: String { "[" + places.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+
     private func demoConfig(port: Int) -> String {
         """
         # Made by `tipskiosk demo`; rewritten on every run.
@@ -176,7 +181,7 @@ struct DemoCommand: ParsableCommand {
         event = "Demo"
         languages = ["sv", "en"]
         idle_timeout_s = 90
-        places = ["Ungdomsgården", "Centrum", "Busstationen", "Skolan"]
+        places = \(Self.placesTOML)
 
         [storage]
         path = "outbox.sqlite"
@@ -213,6 +218,7 @@ extension DemoCommand {
         [central]
         client_id = "demo-collector"
         silent_after_h = 24
+        places = \(Self.placesTOML)
         """
     }
 }
