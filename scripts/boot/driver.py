@@ -842,8 +842,11 @@ class Run:
             box.type_text(word)
             typed += word
             want = typed.strip()[-30:]
-            if not box.wait_screen(lambda s, w=want: s.has(w), 30):
-                self.report.fail(f"typing the tip: \"{want}\" did not appear on tty1")
+            seen = box.wait_screen(lambda s, w=want: s.has(w), 30)
+            if not seen:
+                last = getattr(seen, "screen", None)
+                self.report.fail(f"typing the tip: \"{want}\" did not appear on tty1"
+                                 + (f"; tty1 shows:\n{last.dump()}" if last is not None else ""))
                 raise CheckError("typing")
         seconds = time.monotonic() - started
         box.shot("text")
