@@ -170,7 +170,7 @@ public final class Collector: ServiceLoopBody, BrokerSessionDelegate {
         duplicates += committed.duplicates
         overQuota += committed.overQuota
         for (kiosk, seqs) in committed.refused.sorted(by: { $0.key < $1.key }) {
-            Log.warning("kiosk \(Self.shown(kiosk)): \(seqs.count) reports not stored (seq \(seqs.min()!)…\(seqs.max()!): over its daily quota or dated too far ahead); not confirmed, so the kiosk keeps them")
+            Log.warning("kiosk \(TextCleaner.line(kiosk)): \(seqs.count) reports not stored (seq \(seqs.min()!)…\(seqs.max()!): over its daily quota or dated too far ahead); not confirmed, so the kiosk keeps them")
         }
         batch = CentralStore.Batch()
         sendReceipts(committed.held)
@@ -186,7 +186,7 @@ public final class Collector: ServiceLoopBody, BrokerSessionDelegate {
             do {
                 try c.publish(topic: topics.receipts(kiosk: kiosk), payload: Array(receipt.json.utf8), qos: 1, retain: false)
             } catch {
-                Log.warning("cannot send the receipt to kiosk \(Self.shown(kiosk)): \(error); it will send those reports again")
+                Log.warning("cannot send the receipt to kiosk \(TextCleaner.line(kiosk)): \(error); it will send those reports again")
             }
         }
     }
@@ -249,13 +249,10 @@ public final class Collector: ServiceLoopBody, BrokerSessionDelegate {
     }
 
     private func reject(topic: String, reason: String, payload: UnsafeRawBufferPointer) {
-        Log.warning("rejected a payload of \(payload.count) bytes on \(Self.shown(topic)): \(Self.shown(reason))")
+        Log.warning("rejected a payload of \(payload.count) bytes on \(TextCleaner.line(topic)): \(TextCleaner.line(reason))")
         batch.rejects.append(CentralStore.Reject(topic: topic, reason: reason, payload: payload))
     }
 
-    /// A kiosk id or topic as the journal may show it: a kiosk chooses its id, and a line break or an escape
-    /// sequence in it must not forge a log line or reach an operator's terminal.
-    static func shown(_ text: String) -> String { TextCleaner.clean(text, allowNewlines: false) }
 
     private func updateSystemdStatus() {
         guard notifier.isActive else { return }

@@ -92,7 +92,7 @@ extension Gateway: BrokerSessionDelegate {
             let receipt = try DeliveryReceipt.decode(payload)
             guard receipt.kiosk == config.kiosk.id else {
                 deliver(.receiptRefused)
-                Log.warning("ignored a receipt for kiosk \(TextCleaner.clean(receipt.kiosk, allowNewlines: false)) on \(topic) (\(machine.refusedReceipts) refused since the start)")
+                Log.warning("ignored a receipt for kiosk \(TextCleaner.line(receipt.kiosk)) on \(topic) (\(machine.refusedReceipts) refused since the start)")
                 return
             }
             deliver(.receipt(seqs: receipt.seqs, now: monotonicSeconds()))
